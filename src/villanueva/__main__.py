@@ -1,0 +1,5 @@
+import sys
+
+from villanueva.cli import main
+
+sys.exit(main())

@@ -1,0 +1,183 @@
+"""The command line: parse arguments, call the library, print. No logic of its own."""
+
+import argparse
+import sys
+import time
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from villanueva.errors import UserError
+from villanueva.models import MODELS
+
+DEFAULT_MODEL = "mlp"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other mistake."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.command(args) or 0
+    except UserError as error:
+        print(f"villanueva: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("villanueva: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `villanueva sample RUN | head`: the reader left, that is fine
+        sys.stdout = open("/dev/null", "w")
+        return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="villanueva", description="Learn a list of names; invent new ones like them.")
+    commands = parser.add_subparsers(title="commands", required=True, parser_class=Parser)
+    _add_train(commands)
+    _add_eval(commands)
+    _add_sample(commands)
+    _add_score(commands)
+    return parser
+
+
+def _add_train(commands) -> None:
+    train = commands.add_parser("train", help="train a model and write a run directory",
+                                description="Train a model on a list of names (default: the "
+                                            "municipalities of Spain) and write a run directory.")
+    train.set_defaults(command=cmd_train)
+    train.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS), metavar="NAME",
+                       help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})")
+    data = train.add_argument_group("data")
+    data.add_argument("--data", metavar="FILE", help="names file, one per line, or a CSV with "
+                      "--column (default: the embedded list of Spanish municipalities)")
+    data.add_argument("--column", help="the CSV column that holds the names")
+    data.add_argument("--keep-accents", action="store_true",
+                      help="keep accents and ñ instead of transliterating to ASCII")
+    data.add_argument("--split-seed", type=int, default=42, metavar="N",
+                      help="seed of the 80/10/10 split (default 42, the notebooks' split)")
+    run = train.add_argument_group("training")
+    run.add_argument("--out", metavar="DIR", type=Path,
+                     help="run directory to create (default runs/<model>-<time>)")
+    run.add_argument("--recipe", default="fast", metavar="NAME", help="fast (default) or notebook: the study "
+                     "notebooks' SGD recipe, for reproducing their numbers")
+    run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
+    run.add_argument("--batch-size", type=int, metavar="N", help="examples per step (default: the recipe's)")
+    run.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    run.add_argument("--seed", type=int, metavar="N", help="seed of initialisation, batches and samples (default 42)")
+    run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_model_options(train.add_argument_group("model options (each model uses its own)"))
+
+
+def _add_model_options(group) -> None:
+    """One option per field of the registered models' configs, so a new model needs no CLI code."""
+    owners: dict[str, list[str]] = {}
+    specs = {}
+    for name, spec in MODELS.items():
+        for field in fields(spec.config):
+            owners.setdefault(field.name, []).append(name)
+            specs.setdefault(field.name, field)
+    for name, field in specs.items():
+        default = "" if field.default is MISSING else f"; default {field.default}"
+        group.add_argument("--" + name.replace("_", "-"), type=field.type, dest=f"model_{name}",
+                           metavar=name.upper(),
+                           help=f"{field.metadata.get('help', name)} "
+                                f"({', '.join(owners[name])}{default if len(owners[name]) == 1 else ''})")
+
+
+def _add_eval(commands) -> None:
+    evaluate = commands.add_parser("eval", help="print the train / val / test loss of a run")
+    evaluate.set_defaults(command=cmd_eval)
+    evaluate.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    evaluate.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+
+
+def _add_sample(commands) -> None:
+    sample = commands.add_parser("sample", help="invent names with a trained run")
+    sample.set_defaults(command=cmd_sample)
+    sample.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    sample.add_argument("-n", "--count", type=int, default=20, help="how many names (default 20)")
+    sample.add_argument("--seed", type=int, help="seed for repeatable samples (default: random)")
+    sample.add_argument("--temperature", type=float, default=1.0,
+                        help="below 1: safer, more typical names; above 1: wilder (default 1.0)")
+    sample.add_argument("--top-k", type=int, help="draw only from the k likeliest characters")
+    sample.add_argument("--prefix", default="", help="start every name with this text")
+    sample.add_argument("--new-only", action="store_true",
+                        help="only names that are not in the training data (distinct)")
+    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+
+
+def _add_score(commands) -> None:
+    score = commands.add_parser("score", help="how typical names are: loss per character "
+                                              "(lower = more in style)")
+    score.set_defaults(command=cmd_score)
+    score.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    score.add_argument("names", nargs="+", metavar="NAME", help="names to score")
+    score.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+
+
+def cmd_train(args) -> int:
+    from villanueva.experiment import DataOptions, train_run
+    from villanueva.training import recipe
+
+    model_options = {key[len("model_"):]: value for key, value in vars(args).items()
+                     if key.startswith("model_")}
+    config = recipe(args.model, args.recipe, steps=args.steps, batch_size=args.batch_size,
+                    lr=args.lr, seed=args.seed, device=args.device)
+    out = args.out or Path("runs") / f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    data = DataOptions(args.data, args.column, args.keep_accents, args.split_seed)
+    summary = train_run(out, args.model, model_options, config, data, args.recipe,
+                        progress=not args.quiet)
+    print(f"trained {args.model} ({summary.parameters:,} parameters) in {summary.seconds:.1f} s; "
+          f"best validation at step {summary.best_step:,}")
+    for part in ("train", "val"):
+        print(f"{part} loss {summary.best[part]:.4f}")
+    print("samples:")
+    for name in summary.samples:
+        print(f"  {name}")
+    print(f"run saved in {summary.path}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from villanueva.inference import evaluate_run
+    from villanueva.runs import load_run
+    from villanueva.training import resolve_device
+
+    run = load_run(args.run, resolve_device(args.device))
+    for part, loss in evaluate_run(run).items():
+        print(f"{part} loss {loss:.4f}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from villanueva.inference import sample_names, sample_new_names
+    from villanueva.runs import load_run
+    from villanueva.training import resolve_device
+
+    run = load_run(args.run, resolve_device(args.device))
+    options = dict(seed=args.seed, temperature=args.temperature, top_k=args.top_k, prefix=args.prefix)
+    if args.new_only:
+        names = sample_new_names(run.model, run.vocab, args.count, run.names, **options)
+        print("\n".join(names))
+        return 0
+    known = run.names
+    for name in sample_names(run.model, run.vocab, args.count, **options):
+        print(f"{name}  (in training data)" if name in known else name)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from villanueva.inference import score_names
+    from villanueva.runs import load_run
+    from villanueva.training import resolve_device
+
+    run = load_run(args.run, resolve_device(args.device))
+    keep_accents = run.config.get("data", {}).get("keep_accents", False)
+    for name, loss in score_names(run.model, run.vocab, args.names, keep_accents):
+        print(f"{loss:.4f}  {name}")
+    return 0

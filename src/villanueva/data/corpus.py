@@ -1,0 +1,92 @@
+"""Read a list of names from the embedded dataset, a text file or a CSV column.
+
+A Corpus keeps the cleaned names in source order (duplicates included, as the notebooks did, so
+that the seed-compatible split sees the same list) and, when the source has them, a label per name
+(the province, for the embedded dataset).
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from villanueva.data.clean import clean_name
+from villanueva.errors import UserError
+
+EMBEDDED = "embedded:municipios"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    names: list[str]
+    source: str
+    labels: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def load_corpus(path: str | None = None, column: str | None = None, keep_accents: bool = False) -> Corpus:
+    """Load and clean names: the embedded municipalities when `path` is None, else a file.
+
+    A `column` makes the file a CSV; otherwise it holds one name per line (makemore's format).
+    """
+    if path is None:
+        if column is not None:
+            raise UserError("--column needs --data: the embedded list has no columns to choose from")
+        raws, labels, source = _read_embedded()
+    else:
+        text = _read_text(Path(path))
+        if column is None and Path(path).suffix.lower() == ".csv":
+            header = next(csv.reader(io.StringIO(text)), [])
+            raise UserError(f"{path} is a CSV file: choose the column of names with --column "
+                            f"(columns: {', '.join(header)})")
+        raws = _csv_column(text, column, path) if column is not None else text.splitlines()
+        labels, source = None, str(path)
+    return _cleaned(raws, labels, source, keep_accents)
+
+
+def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accents: bool) -> Corpus:
+    kept = [(clean_name(raw, keep_accents), i) for i, raw in enumerate(raws)]
+    kept = [(name, i) for name, i in kept if name]
+    if not kept:
+        raise UserError(f"{source} holds no names (it is empty, or nothing is left after cleaning)")
+    names = [name for name, _ in kept]
+    kept_labels = [labels[i] for _, i in kept] if labels is not None else None
+    return Corpus(names, source, kept_labels)
+
+
+def _read_embedded() -> tuple[list[str], list[str], str]:
+    """The municipalities shipped by the `busca-municipio` package, as `Province;Name` lines."""
+    text = resources.files("busca_municipio").joinpath("municipios.txt").read_text(encoding="utf-8")
+    rows = [line.split(";", 1) for line in text.splitlines() if ";" in line]
+    return [name for _, name in rows], [province for province, _ in rows], EMBEDDED
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise UserError(f"data file not found: {path}")
+    if not path.is_file():
+        raise UserError(f"data path is not a file: {path}")
+    try:
+        return path.read_bytes().decode("utf-8-sig")  # -sig: tolerate the BOM spreadsheets write
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path} is not UTF-8 text (bad byte at offset {error.start}); "
+                        "save it as UTF-8 and try again") from None
+    except OSError as error:
+        raise UserError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _csv_column(text: str, column: str, path: str | Path) -> list[str]:
+    try:
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        if header is None:
+            raise UserError(f"{path} is empty")
+        if column not in header:
+            raise UserError(f"{path} has no column {column!r} (columns: {', '.join(header)})")
+        index = header.index(column)
+        return [row[index] for row in rows if len(row) > index]
+    except csv.Error as error:
+        raise UserError(f"{path} is not a readable CSV file: {error}") from None

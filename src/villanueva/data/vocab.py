@@ -1,0 +1,50 @@
+"""Characters <-> integer ids. Id 0 is `.`, the token that both starts and ends every name."""
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+from villanueva.errors import UserError
+
+END = "."
+
+
+@dataclass(frozen=True)
+class Vocab:
+    chars: tuple[str, ...]  # chars[0] is END, the rest sorted
+
+    @classmethod
+    def from_names(cls, names: list[str]) -> "Vocab":
+        symbols = set("".join(names))
+        if END in symbols:
+            raise ValueError(f"names must not contain the end token {END!r}; clean them first")
+        return cls((END, *sorted(symbols)))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {ch: i for i, ch in enumerate(self.chars)}
+
+    def encode(self, text: str) -> list[int]:
+        index = self.index
+        unknown = sorted({ch for ch in text if ch not in index})
+        if unknown:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise UserError(f"{shown!r} contains {', '.join(map(repr, unknown))}, not in this model's "
+                            f"vocabulary ({''.join(self.chars[1:])!r})")
+        return [index[ch] for ch in text]
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[i] for i in ids)
+
+    def to_json(self) -> str:
+        return json.dumps({"chars": list(self.chars)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Vocab":
+        chars = json.loads(text)["chars"]
+        if not chars or chars[0] != END or len(set(chars)) != len(chars):
+            raise ValueError("not a villanueva vocabulary")
+        return cls(tuple(chars))

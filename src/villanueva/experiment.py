@@ -1,0 +1,74 @@
+"""One training run from start to finish, as the CLI's `train` does it:
+
+names -> corpus -> split + vocab -> model -> trainer -> run directory -> final losses and samples.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from villanueva.data import Corpus, Vocab, context_windows, load_corpus, split_names
+from villanueva.inference import sample_names
+from villanueva.models import build_model, make_config
+from villanueva.models.base import count_parameters
+from villanueva.runs import RunWriter
+from villanueva.training import TrainConfig, resolve_device, split_losses, train
+
+SAMPLES_SAVED = 20
+
+
+@dataclass
+class DataOptions:
+    path: str | None = None        # None = the embedded municipalities
+    column: str | None = None      # a CSV column; None = one name per line
+    keep_accents: bool = False
+    split_seed: int = 42
+
+    def load(self) -> Corpus:
+        return load_corpus(self.path, self.column, self.keep_accents)
+
+
+@dataclass
+class RunSummary:
+    path: Path
+    parameters: int
+    best_step: int
+    seconds: float
+    best: dict[str, float]   # train / val / test loss of the saved (best by val) model
+    last: dict[str, float]   # the same for the model after the last step
+    samples: list[str]
+
+
+def train_run(out: Path, model_name: str, model_options: dict, train_config: TrainConfig,
+              data: DataOptions, recipe_name: str = "fast", progress: bool = False) -> RunSummary:
+    corpus = data.load()
+    split = split_names(corpus.names, data.split_seed)
+    vocab = Vocab.from_names(corpus.names)
+    model_config = make_config(model_name, **model_options)
+    device = resolve_device(train_config.device)
+    torch.manual_seed(train_config.seed)
+    model = build_model(model_name, model_config, len(vocab)).to(device)
+
+    writer = RunWriter(out, {
+        "model": model_name, "model_config": asdict(model_config), "recipe": recipe_name,
+        "train": asdict(train_config),
+        "data": {**asdict(data), "source": corpus.source, "names": len(corpus), "vocab_size": len(vocab)},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }, vocab, split)
+    train_set, val_set = (tuple(t.to(device) for t in context_windows(names, vocab, model.block_size))
+                          for names in (split.train, split.val))
+    result = train(model, train_set, val_set, train_config, writer.append_metrics, progress)
+
+    last = split_losses(model, vocab, split)
+    model.load_state_dict(result.best_state)
+    best = split_losses(model, vocab, split)
+    writer.save_weights(result.best_state)
+    samples = sample_names(model, vocab, SAMPLES_SAVED, seed=train_config.seed)
+    writer.save_samples(samples)
+    parameters = count_parameters(model)
+    writer.append_metrics({"final": True, "best_step": result.best_step, "steps": result.steps_done,
+                           "seconds": round(result.seconds, 3), "parameters": parameters,
+                           "best": best, "last": last})
+    return RunSummary(writer.path, parameters, result.best_step, result.seconds, best, last, samples)

@@ -1,0 +1,55 @@
+"""The model registry: a name -> its config dataclass and its module class.
+
+Adding a model is one file under models/ and one line in MODELS; the trainer, the run directory and
+the CLI (which turns every config field into a command-line option) need no change.
+"""
+
+from dataclasses import asdict, dataclass, fields
+
+from torch import nn
+
+from villanueva.errors import UserError
+from villanueva.models.bigram import Bigram, BigramConfig
+from villanueva.models.mlp import MLP, MLPConfig
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    config: type
+    module: type
+    summary: str
+
+
+MODELS: dict[str, ModelSpec] = {
+    "bigram": ModelSpec(BigramConfig, Bigram, "count table: one character predicts the next"),
+    "mlp": ModelSpec(MLPConfig, MLP, "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
+}
+
+
+def model_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise UserError(f"unknown model {name!r} (choose from: {', '.join(MODELS)})")
+    return MODELS[name]
+
+
+def make_config(name: str, **overrides):
+    """The config of model `name` with its defaults, changed by `overrides` (None = default)."""
+    spec = model_spec(name)
+    known = {f.name for f in fields(spec.config)}
+    given = {key: value for key, value in overrides.items() if value is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        options = ", ".join("--" + key.replace("_", "-") for key in unknown)
+        raise UserError(f"model {name!r} has no option {options}")
+    return spec.config(**given)
+
+
+def build_model(name: str, config, vocab_size: int) -> nn.Module:
+    return model_spec(name).module(config, vocab_size)
+
+
+def config_dict(config) -> dict:
+    return asdict(config)
+
+
+__all__ = ["MODELS", "ModelSpec", "build_model", "config_dict", "make_config", "model_spec"]

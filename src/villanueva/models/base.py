@@ -1,0 +1,32 @@
+"""What every model is, and checks shared by the model configs.
+
+A model is a `torch.nn.Module` built as `Model(config, vocab_size)` from a dataclass config. It has
+an attribute `block_size` (how many previous characters it reads) and maps contexts `(B, block_size)`
+of ids to next-character logits `(B, vocab_size)`. A model with `fitted_by_counting = True` has a
+`fit(contexts, targets)` method and is fitted in one pass instead of by gradient descent.
+"""
+
+import torch
+from torch import nn
+
+from villanueva.errors import UserError
+
+
+def require_positive(config, *names: str) -> None:
+    """Reject a non-positive size, naming the command-line option that sets it."""
+    for name in names:
+        value = getattr(config, name)
+        if value <= 0:
+            raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device a model's weights (or, for a counted model, its buffers) live on."""
+    return next(iter(model.state_dict().values())).device
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters; for a counted model, the size of its table."""
+    if getattr(model, "fitted_by_counting", False):
+        return sum(buffer.numel() for buffer in model.buffers())
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,44 @@
+"""Bigram: the previous character alone predicts the next, from a table of smoothed counts.
+
+No gradient descent: `fit` counts every (previous, next) pair of the training names, and the
+prediction is (count + k) / (row total + k * V). Add-k smoothing keeps pairs never seen in training
+possible, so the validation loss stays finite. The counts are a buffer, so they are saved and
+loaded with the model's state_dict like any weights.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from villanueva.models.base import require_positive
+
+
+@dataclass
+class BigramConfig:
+    smoothing: float = field(default=1.0, metadata={"help": "add-k smoothing of the bigram counts"})
+
+    def __post_init__(self):
+        require_positive(self, "smoothing")
+
+
+class Bigram(nn.Module):
+    fitted_by_counting = True
+    block_size = 1
+
+    def __init__(self, config: BigramConfig, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.register_buffer("counts", torch.zeros(vocab_size, vocab_size))
+
+    @torch.no_grad()
+    def fit(self, contexts: torch.Tensor, targets: torch.Tensor) -> None:
+        vocab_size = self.counts.shape[0]
+        pairs = contexts[:, -1] * vocab_size + targets
+        counts = torch.bincount(pairs, minlength=vocab_size * vocab_size)
+        self.counts.copy_(counts.view(vocab_size, vocab_size).to(self.counts))
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        smoothed = self.counts + self.config.smoothing
+        log_probs = smoothed.log() - smoothed.sum(dim=1, keepdim=True).log()
+        return log_probs[idx[:, -1]]

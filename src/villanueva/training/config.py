@@ -1,0 +1,54 @@
+"""Training settings: one plain dataclass, saved in every run's config.json."""
+
+import math
+from dataclasses import dataclass
+
+from villanueva.errors import UserError
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("constant", "step", "cosine")
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adamw"
+    lr: float = 1e-2
+    batch_size: int = 256
+    steps: int = 20_000
+    schedule: str = "cosine"
+    decay_at: float = 0.5      # "step" schedule: fraction of the steps after which lr drops
+    final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
+    warmup: int = 0            # steps of linear warm-up from 0
+    weight_decay: float = 0.0
+    eval_every: int = 0        # steps between validations; 0 = 20 validations per run
+    seed: int = 42
+    device: str = "cpu"
+
+    def __post_init__(self):
+        for name in ("lr", "batch_size", "steps"):
+            if getattr(self, name) <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"unknown optimizer {self.optimizer!r} (choose from: {', '.join(OPTIMIZERS)})")
+        if self.schedule not in SCHEDULES:
+            raise UserError(f"unknown schedule {self.schedule!r} (choose from: {', '.join(SCHEDULES)})")
+        if not 0 <= self.decay_at <= 1 or not 0 <= self.final_lr_factor <= 1:
+            raise UserError("decay_at and final_lr_factor must lie between 0 and 1")
+        if self.warmup < 0 or self.weight_decay < 0 or self.eval_every < 0:
+            raise UserError("warmup, weight_decay and eval_every must not be negative")
+
+    @property
+    def validation_interval(self) -> int:
+        return self.eval_every or max(1, self.steps // 20)
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of `lr` for optimisation step `step` (0-based)."""
+        if step < self.warmup:
+            return (step + 1) / self.warmup
+        if self.schedule == "step":
+            return self.final_lr_factor if step >= self.decay_at * self.steps else 1.0
+        if self.schedule == "cosine":
+            progress = (step - self.warmup) / max(1, self.steps - self.warmup)
+            cosine = 0.5 * (1 + math.cos(math.pi * progress))
+            return self.final_lr_factor + (1 - self.final_lr_factor) * cosine
+        return 1.0

@@ -1,0 +1,17 @@
+"""Choosing the device to train and sample on. The CPU is the default; a GPU is never required."""
+
+import torch
+
+from villanueva.errors import UserError
+
+DEVICES = ("cpu", "cuda", "mps")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name not in DEVICES:
+        raise UserError(f"unknown device {name!r} (choose from: {', '.join(DEVICES)})")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA GPU is available here; use --device cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise UserError("--device mps: Apple's MPS backend is not available here; use --device cpu")
+    return torch.device(name)

@@ -1,0 +1,35 @@
+"""Named training recipes: the notebooks' (for reproduction) and villanueva's fast defaults.
+
+A model without an entry here trains with TrainConfig's defaults, so registering a new model needs
+no line in this file.
+"""
+
+from dataclasses import replace
+
+from villanueva.errors import UserError
+from villanueva.training.config import TrainConfig
+
+# AdamW with a cosine decay reaches the notebooks' quality in a few thousand steps (docs/results.md).
+FAST = {
+    "mlp": TrainConfig(optimizer="adamw", lr=1e-2, batch_size=256, steps=6_000, schedule="cosine"),
+}
+
+# The notebooks: plain SGD, batch 64, lr 0.1 dropping to 0.01 part-way (DESIGN.md's table).
+NOTEBOOK = {
+    "bigram": TrainConfig(),  # counted, not trained: the settings are unused
+    "mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=300_000, schedule="step",
+                       decay_at=2 / 3, final_lr_factor=0.1, eval_every=10_000),
+}
+
+RECIPES = {"fast": FAST, "notebook": NOTEBOOK}
+
+
+def recipe(model_name: str, name: str = "fast", **overrides) -> TrainConfig:
+    """The recipe `name` for `model_name`, with `overrides` (None = keep) applied."""
+    if name not in RECIPES:
+        raise UserError(f"unknown recipe {name!r} (choose from: {', '.join(RECIPES)})")
+    if name == "notebook" and model_name not in NOTEBOOK:
+        raise UserError(f"the notebooks have no recipe for {model_name!r} "
+                        f"(they have: {', '.join(NOTEBOOK)})")
+    base = RECIPES[name].get(model_name, TrainConfig())
+    return replace(base, **{key: value for key, value in overrides.items() if value is not None})
