@@ -30,5 +30,5 @@ def split_names(names: list[str], seed: int = NOTEBOOK_SEED) -> Split:
     split = Split(shuffled[:n1], shuffled[n1:n2], shuffled[n2:])
     if not (split.train and split.val and split.test):
         raise UserError(f"{len(names)} names are too few to split 80/10/10 into non-empty "
-                        "train/val/test lists; give at least 10")
+                        "train/val/test lists; give at least 6")
     return split

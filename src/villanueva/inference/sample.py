@@ -54,8 +54,9 @@ def _check(count: int, temperature: float, top_k: int | None) -> None:
 
 def _draw(logits: torch.Tensor, top_k: int | None, generator: torch.Generator) -> torch.Tensor:
     if top_k is not None and top_k < logits.shape[1]:
-        threshold = logits.topk(top_k, dim=1).values[:, -1:]
-        logits = logits.masked_fill(logits < threshold, float("-inf"))
+        # scatter, not a threshold: exactly k candidates even when logits tie
+        top = logits.topk(top_k, dim=1)
+        logits = torch.full_like(logits, float("-inf")).scatter(1, top.indices, top.values)
     probs = torch.softmax(logits.float(), dim=1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import pytest
+
+from villanueva.cli import main
+
+SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "Municipis_d_Espanya.csv"
+
+# A small list in the notebooks' style, enough to split 80/10/10 and train for a few steps.
+TINY_NAMES = """Villanueva de la Serena
+Villanueva del Arzobispo
+Villafranca del Bierzo
+Villalba
+Villaverde
+Valdemoro
+Valdepeñas
+Torrejón de Ardoz
+Torrelodones
+Torremolinos
+Alcalá de Henares
+Alcobendas
+Alcorcón
+Rozas de Madrid, Las
+Agurain/Salvatierra
+San Sebastián de los Reyes
+Santa Cruz de Tenerife
+Santiago de Compostela
+Puebla de Sanabria
+Pobla de Segur, La
+""".splitlines()
+
+
+@pytest.fixture(scope="session")
+def shared_csv() -> Path:
+    assert SHARED_CSV.is_file(), f"the notebooks' data file is expected at {SHARED_CSV}"
+    return SHARED_CSV
+
+
+@pytest.fixture
+def tiny_names_file(tmp_path) -> Path:
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(TINY_NAMES) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A run trained for a few steps on the tiny list, shared by the tests that only read it."""
+    names = tmp_path_factory.mktemp("data") / "names.txt"
+    names.write_text("\n".join(TINY_NAMES) + "\n", encoding="utf-8")
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    assert main(["train", "--data", str(names), "--steps", "30", "--hidden", "16",
+                 "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process; returns exit code, stdout and stderr."""
+    def run(*args: str) -> CliResult:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse exits for usage errors and --help
+            code = exit_.code
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+    return run
+
+
