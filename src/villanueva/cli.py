@@ -132,8 +132,11 @@ def cmd_train(args) -> int:
     data = DataOptions(args.data, args.column, args.keep_accents, args.split_seed)
     summary = train_run(out, args.model, model_options, config, data, args.recipe,
                         progress=not args.quiet)
-    print(f"trained {args.model} ({summary.parameters:,} parameters) in {summary.seconds:.1f} s; "
-          f"best validation at step {summary.best_step:,}")
+    if summary.steps:
+        print(f"trained {args.model} ({summary.parameters:,} parameters) for {summary.steps:,} steps "
+              f"in {summary.seconds:.1f} s; best validation at step {summary.best_step:,}")
+    else:
+        print(f"fitted {args.model} ({summary.parameters:,} parameters) by counting")
     for part in ("train", "val"):
         print(f"{part} loss {summary.best[part]:.4f}")
     print("samples:")

@@ -34,6 +34,7 @@ class DataOptions:
 class RunSummary:
     path: Path
     parameters: int
+    steps: int               # 0 for a model fitted by counting
     best_step: int
     seconds: float
     best: dict[str, float]   # train / val / test loss of the saved (best by val) model
@@ -71,4 +72,5 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
     writer.append_metrics({"final": True, "best_step": result.best_step, "steps": result.steps_done,
                            "seconds": round(result.seconds, 3), "parameters": parameters,
                            "best": best, "last": last})
-    return RunSummary(writer.path, parameters, result.best_step, result.seconds, best, last, samples)
+    return RunSummary(writer.path, parameters, result.steps_done, result.best_step, result.seconds,
+                      best, last, samples)
