@@ -1,9 +1,10 @@
 """The command line: parse arguments, call the library, print. No logic of its own."""
 
 import argparse
+import math
 import sys
 import time
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from pathlib import Path
 
 from villanueva.errors import UserError
@@ -41,6 +42,7 @@ def build_parser() -> Parser:
     _add_eval(commands)
     _add_sample(commands)
     _add_score(commands)
+    _add_reproduce(commands)
     return parser
 
 
@@ -75,18 +77,26 @@ def _add_train(commands) -> None:
 
 def _add_model_options(group) -> None:
     """One option per field of the registered models' configs, so a new model needs no CLI code."""
-    owners: dict[str, list[str]] = {}
-    specs = {}
-    for name, spec in MODELS.items():
+    defaults: dict[str, dict[str, object]] = {}  # option -> {model: its default}
+    described = {}
+    for model, spec in MODELS.items():
         for field in fields(spec.config):
-            owners.setdefault(field.name, []).append(name)
-            specs.setdefault(field.name, field)
-    for name, field in specs.items():
-        default = "" if field.default is MISSING else f"; default {field.default}"
-        group.add_argument("--" + name.replace("_", "-"), type=field.type, dest=f"model_{name}",
-                           metavar=name.upper(),
-                           help=f"{field.metadata.get('help', name)} "
-                                f"({', '.join(owners[name])}{default if len(owners[name]) == 1 else ''})")
+            defaults.setdefault(field.name, {})[model] = field.default
+            if field.name not in described or "help" in field.metadata:
+                described[field.name] = field  # subclasses that only change a default have no help
+    for name, field in described.items():
+        kind = ({"action": argparse.BooleanOptionalAction} if field.type is bool
+                else {"type": field.type, "metavar": name.upper()})
+        group.add_argument("--" + name.replace("_", "-"), dest=f"model_{name}",
+                           choices=field.metadata.get("choices"), **kind,
+                           help=f"{field.metadata.get('help', name)} ({_defaults_text(defaults[name])})")
+
+
+def _defaults_text(defaults: dict[str, object]) -> str:
+    values = set(map(str, defaults.values()))
+    if len(values) == 1:
+        return f"{', '.join(defaults)}; default {values.pop()}"
+    return "default " + ", ".join(f"{model} {value}" for model, value in defaults.items())
 
 
 def _add_eval(commands) -> None:
@@ -120,6 +130,23 @@ def _add_score(commands) -> None:
     score.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
 
 
+def _add_reproduce(commands) -> None:
+    reproduce = commands.add_parser(
+        "reproduce", help="train the notebooks' table (bigram, MLPv0, MLPv1, MLPv3) and compare",
+        description="Train every row of the study notebooks' table with their recipes on the "
+                    "seed-compatible split and write a markdown table of the results.")
+    reproduce.set_defaults(command=cmd_reproduce)
+    reproduce.add_argument("--data", metavar="FILE", help="names file or CSV (with --column); "
+                           "the notebooks used Municipis_d_Espanya.csv --column Nom")
+    reproduce.add_argument("--column", help="the CSV column that holds the names")
+    reproduce.add_argument("--scale", type=float, default=1.0,
+                           help="shorten every recipe to this fraction of its steps (default 1)")
+    reproduce.add_argument("--out", metavar="DIR", type=Path,
+                           help="directory for the runs and results.md (default runs/reproduce-<time>)")
+    reproduce.add_argument("--device", default="cpu", metavar="NAME", help="cpu (default), cuda or mps")
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def cmd_train(args) -> int:
     from villanueva.experiment import DataOptions, train_run
     from villanueva.training import recipe
@@ -133,6 +160,8 @@ def cmd_train(args) -> int:
     summary = train_run(out, args.model, model_options, config, data, args.recipe,
                         progress=not args.quiet)
     if summary.steps:
+        print(f"initial loss {summary.initial_loss:.4f} (a uniform guess scores "
+              f"ln {summary.vocab_size} = {math.log(summary.vocab_size):.4f})")
         print(f"trained {args.model} ({summary.parameters:,} parameters) for {summary.steps:,} steps "
               f"in {summary.seconds:.1f} s; best validation at step {summary.best_step:,}")
     else:
@@ -183,4 +212,21 @@ def cmd_score(args) -> int:
     keep_accents = run.config.get("data", {}).get("keep_accents", False)
     for name, loss in score_names(run.model, run.vocab, args.names, keep_accents):
         print(f"{loss:.4f}  {name}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from villanueva.experiment import DataOptions
+    from villanueva.reproduce import reproduce
+
+    out = args.out or Path("runs") / f"reproduce-{time.strftime('%Y%m%d-%H%M%S')}"
+
+    def report(row, summary):
+        print(f"{row.label:6} {row.model:9} val best {summary.best['val']:.4f} "
+              f"(notebooks {row.published_val}) in {summary.seconds:.1f} s", file=sys.stderr)
+
+    table = reproduce(out, DataOptions(args.data, args.column), args.scale, args.device,
+                      progress=not args.quiet, on_row=report)
+    print(table)
+    print(f"written to {out / 'results.md'}")
     return 0

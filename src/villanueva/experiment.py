@@ -14,7 +14,7 @@ from villanueva.inference import sample_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import count_parameters
 from villanueva.runs import RunWriter
-from villanueva.training import TrainConfig, resolve_device, split_losses, train
+from villanueva.training import TrainConfig, calibrate_batchnorm, resolve_device, split_losses, train
 
 SAMPLES_SAVED = 20
 
@@ -37,6 +37,8 @@ class RunSummary:
     steps: int               # 0 for a model fitted by counting
     best_step: int
     seconds: float
+    initial_loss: float | None  # the untrained model's; ln(vocab size) is a uniform guess
+    vocab_size: int
     best: dict[str, float]   # train / val / test loss of the saved (best by val) model
     last: dict[str, float]   # the same for the model after the last step
     samples: list[str]
@@ -62,10 +64,10 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
                           for names in (split.train, split.val))
     result = train(model, train_set, val_set, train_config, writer.append_metrics, progress)
 
-    last = split_losses(model, vocab, split)
+    last = _final_losses(model, train_config, train_set[0], vocab, split)
     model.load_state_dict(result.best_state)
-    best = split_losses(model, vocab, split)
-    writer.save_weights(result.best_state)
+    best = _final_losses(model, train_config, train_set[0], vocab, split)
+    writer.save_weights(model.state_dict())
     samples = sample_names(model, vocab, SAMPLES_SAVED, seed=train_config.seed)
     writer.save_samples(samples)
     parameters = count_parameters(model)
@@ -73,4 +75,10 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
                            "seconds": round(result.seconds, 3), "parameters": parameters,
                            "best": best, "last": last})
     return RunSummary(writer.path, parameters, result.steps_done, result.best_step, result.seconds,
-                      best, last, samples)
+                      result.initial_loss, len(vocab), best, last, samples)
+
+
+def _final_losses(model, train_config: TrainConfig, train_contexts, vocab, split) -> dict[str, float]:
+    if train_config.calibrate_batchnorm:
+        calibrate_batchnorm(model, train_contexts)
+    return split_losses(model, vocab, split)

@@ -4,12 +4,13 @@ Adding a model is one file under models/ and one line in MODELS; the trainer, th
 the CLI (which turns every config field into a command-line option) need no change.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from torch import nn
 
 from villanueva.errors import UserError
 from villanueva.models.bigram import Bigram, BigramConfig
+from villanueva.models.deep_mlp import DeepMLP, DeepMLPConfig, MLPBNConfig
 from villanueva.models.mlp import MLP, MLPConfig
 
 
@@ -23,6 +24,8 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     "bigram": ModelSpec(BigramConfig, Bigram, "count table: one character predicts the next"),
     "mlp": ModelSpec(MLPConfig, MLP, "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
+    "mlp-bn": ModelSpec(MLPBNConfig, DeepMLP, "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
+    "deep-mlp": ModelSpec(DeepMLPConfig, DeepMLP, "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BatchNorm"),
 }
 
 
@@ -48,8 +51,4 @@ def build_model(name: str, config, vocab_size: int) -> nn.Module:
     return model_spec(name).module(config, vocab_size)
 
 
-def config_dict(config) -> dict:
-    return asdict(config)
-
-
-__all__ = ["MODELS", "ModelSpec", "build_model", "config_dict", "make_config", "model_spec"]
+__all__ = ["MODELS", "ModelSpec", "build_model", "make_config", "model_spec"]

@@ -21,6 +21,7 @@ class TrainConfig:
     warmup: int = 0            # steps of linear warm-up from 0
     weight_decay: float = 0.0
     eval_every: int = 0        # steps between validations; 0 = 20 validations per run
+    calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
     seed: int = 42
     device: str = "cpu"
 

@@ -1,6 +1,8 @@
 """The one number everything reports: mean negative log-likelihood per character (natural log),
 end token included, over every name of a split."""
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,3 +36,16 @@ def names_loss(model: nn.Module, vocab: Vocab, names: list[str]) -> float:
 def split_losses(model: nn.Module, vocab: Vocab, split: Split) -> dict[str, float]:
     """{"train": loss, "val": loss, "test": loss}."""
     return {part: names_loss(model, vocab, names) for part, names in split.parts().items()}
+
+
+INITIAL_LOSS_EXAMPLES = 4096
+
+
+@torch.no_grad()
+def initial_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) -> float:
+    """The loss the untrained model starts from: in training mode (BatchNorm uses batch statistics,
+    as on the first step), on up to 4,096 examples, on a copy so running statistics stay untouched.
+    A well-initialised model starts near ln(vocab size), the loss of a uniform guess."""
+    probe = copy.deepcopy(model).train()
+    logits = probe(contexts[:INITIAL_LOSS_EXAMPLES])
+    return F.cross_entropy(logits.float(), targets[:INITIAL_LOSS_EXAMPLES]).item()

@@ -19,6 +19,11 @@ NOTEBOOK = {
     "bigram": TrainConfig(),  # counted, not trained: the settings are unused
     "mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=300_000, schedule="step",
                        decay_at=2 / 3, final_lr_factor=0.1, eval_every=10_000),
+    "mlp-bn": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=200_000, schedule="step",
+                          decay_at=0.5, final_lr_factor=0.1, eval_every=10_000,
+                          calibrate_batchnorm=True),
+    "deep-mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=200_000,
+                            schedule="constant", eval_every=10_000),
 }
 
 RECIPES = {"fast": FAST, "notebook": NOTEBOOK}

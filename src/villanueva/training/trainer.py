@@ -14,8 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from villanueva.errors import UserError
+from villanueva.training.batchnorm import batchnorm_layers
 from villanueva.training.config import TrainConfig
-from villanueva.training.loss import split_loss
+from villanueva.training.loss import initial_loss, split_loss
 
 PROGRESS_EVERY = 100  # steps between progress-bar updates; tqdm per step would cost a little
 Examples = tuple[torch.Tensor, torch.Tensor]  # contexts (N, T), targets (N,)
@@ -29,6 +31,7 @@ class TrainResult:
     steps_done: int
     seconds: float
     history: list[dict] = field(default_factory=list)
+    initial_loss: float | None = None  # of the untrained model; None for a counted one
 
 
 def train(model: nn.Module, train_set: Examples, val_set: Examples, config: TrainConfig,
@@ -37,6 +40,8 @@ def train(model: nn.Module, train_set: Examples, val_set: Examples, config: Trai
     """Fit `model` on `train_set`, validating on `val_set`; returns the best weights by val loss."""
     if getattr(model, "fitted_by_counting", False):
         return _fit_by_counting(model, train_set, val_set, on_validation)
+    if min(config.batch_size, len(train_set[1])) < 2 and batchnorm_layers(model):
+        raise UserError("BatchNorm needs at least 2 examples per batch; raise --batch-size")
     return _Loop(model, train_set, val_set, config, on_validation, progress).run()
 
 
@@ -70,6 +75,8 @@ class _Loop:
         self.best = (float("inf"), 0, _cloned_state(model))
 
     def run(self) -> TrainResult:
+        first_loss = initial_loss(self.model, self.contexts, self.targets)
+        self.on_validation({"step": 0, "initial_loss": first_loss})
         start = time.perf_counter()
         running_loss = torch.zeros((), device=self.targets.device)
         self.model.train()
@@ -86,7 +93,7 @@ class _Loop:
         self.bar.close()
         best_val, best_step, best_state = self.best
         return TrainResult(best_state, best_step, best_val, self.config.steps,
-                           time.perf_counter() - start, self.history)
+                           time.perf_counter() - start, self.history, first_loss)
 
     def _step(self) -> torch.Tensor:
         batch = self._next_batch()

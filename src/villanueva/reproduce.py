@@ -1,0 +1,88 @@
+"""`villanueva reproduce`: train every row of the notebooks' table with the notebooks' recipes and
+compare with their published validation losses.
+
+`scale` shortens every recipe proportionally (steps, validation interval), so the whole table can
+run in seconds as a test and in full (about half an hour on 2 CPU cores) for the record.
+"""
+
+import os
+import platform
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from villanueva.errors import UserError
+from villanueva.experiment import DataOptions, RunSummary, train_run
+from villanueva.runs.files import write_text
+from villanueva.training import recipe
+
+
+@dataclass(frozen=True)
+class NotebookRow:
+    label: str
+    model: str
+    published_val: float
+
+
+NOTEBOOK_TABLE = (
+    NotebookRow("bigram", "bigram", 2.29),
+    NotebookRow("MLPv0", "mlp", 1.87),
+    NotebookRow("MLPv1", "mlp-bn", 1.774),
+    NotebookRow("MLPv3", "deep-mlp", 1.831),
+)
+
+
+def reproduce(out: Path, data: DataOptions, scale: float = 1.0, device: str = "cpu",
+              progress: bool = False, on_row=lambda row, summary: None) -> str:
+    """Train each row into `out/<model>`, write `out/results.md` and return its markdown."""
+    if not 0 < scale <= 1:
+        raise UserError(f"--scale must be in (0, 1], got {scale}")
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out} already exists; choose a new --out")
+    results = []
+    for row in NOTEBOOK_TABLE:
+        config = _scaled(recipe(row.model, "notebook", device=device), scale)
+        summary = train_run(out / row.model, row.model, {}, config, data, "notebook", progress)
+        results.append((row, summary))
+        on_row(row, summary)
+    table = results_markdown(results, data, scale, device)
+    write_text(out / "results.md", table)
+    return table
+
+
+def _scaled(config, scale: float):
+    return replace(config, steps=max(1, round(config.steps * scale)),
+                   eval_every=max(1, round(config.validation_interval * scale)))
+
+
+def results_markdown(results: list[tuple[NotebookRow, RunSummary]], data: DataOptions,
+                     scale: float, device: str) -> str:
+    command = "villanueva reproduce" + (f" --data {data.path}" if data.path else "") + \
+        (f" --column {data.column}" if data.column else "") + (f" --scale {scale:g}" if scale != 1 else "")
+    lines = [
+        "# The notebooks' table, reproduced",
+        "",
+        f"Command: `{command}`  ",
+        f"Data: {data.path or 'the embedded municipalities'}, seed-compatible split "
+        f"(seed {data.split_seed}, 80/10/10)  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, device {device}, torch "
+        f"{torch.__version__}, {torch.get_num_threads()} threads; {time.strftime('%Y-%m-%d')}",
+        "",
+        "Losses are mean NLL per character (nats). *best* = the checkpoint with the lowest "
+        "validation loss (what villanueva keeps); *last* = after the final step (what the "
+        "notebooks report).",
+        "",
+        "| notebook | model | parameters | steps | best at | train best | val best | test best "
+        "| train last | val last | test last | time | notebooks' val |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row, s in results:
+        lines.append(
+            f"| {row.label} | `{row.model}` | {s.parameters:,} | {s.steps:,} | {s.best_step:,} | "
+            f"{s.best['train']:.4f} | **{s.best['val']:.4f}** | {s.best['test']:.4f} | "
+            f"{s.last['train']:.4f} | {s.last['val']:.4f} | {s.last['test']:.4f} | "
+            f"{s.seconds:.1f} s | {row.published_val} |")
+    return "\n".join(lines) + "\n"
