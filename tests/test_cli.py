@@ -18,7 +18,8 @@ def test_train_writes_a_complete_run(cli, tiny_names_file, tmp_path):
                  "--out", str(out), "--quiet")
     assert result.code == 0, result.err
     assert "train loss" in result.out and "val loss" in result.out
-    assert {p.name for p in out.iterdir()} == {*REQUIRED, "metrics.jsonl", "samples.txt"}
+    visible = {p.name for p in out.iterdir() if not p.name.startswith(".")}
+    assert visible == {*REQUIRED, "metrics.jsonl", "samples.txt"}  # the checkpoint is gone
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "mlp" and config["model_config"]["hidden"] == 16
     assert config["train"]["steps"] == 40
@@ -111,6 +112,8 @@ BAD_TRAIN = {
     "zero steps": ["--steps", "0"],
     "negative batch size": ["--batch-size", "-1"],
     "zero block size": ["--block-size", "0"],
+    "BatchNorm with batches of one": ["--model", "mlp-bn", "--batch-size", "1", "--hidden", "4"],
+    "naive init spelled wrong": ["--model", "deep-mlp", "--init", "random"],
     "non-numeric steps": ["--steps", "many"],
     "option of another model": ["--model", "bigram", "--hidden", "10"],
     "unknown recipe": ["--recipe", "slow"],

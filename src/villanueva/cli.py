@@ -5,8 +5,10 @@ import math
 import sys
 import time
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 
+from villanueva.data import NOTEBOOK_SEED
 from villanueva.errors import UserError
 from villanueva.models import MODELS
 
@@ -51,7 +53,9 @@ def _add_train(commands) -> None:
                                 description="Train a model on a list of names (default: the "
                                             "municipalities of Spain) and write a run directory.")
     train.set_defaults(command=cmd_train)
-    train.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS), metavar="NAME",
+    train.add_argument("--resume", metavar="RUN", type=Path,
+                       help="continue an interrupted run from its last checkpoint")
+    train.add_argument("--model", choices=list(MODELS), metavar="NAME",
                        help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})")
     data = train.add_argument_group("data")
     data.add_argument("--data", metavar="FILE", help="names file, one per line, or a CSV with "
@@ -59,12 +63,12 @@ def _add_train(commands) -> None:
     data.add_argument("--column", help="the CSV column that holds the names")
     data.add_argument("--keep-accents", action="store_true",
                       help="keep accents and ñ instead of transliterating to ASCII")
-    data.add_argument("--split-seed", type=int, default=42, metavar="N",
+    data.add_argument("--split-seed", type=int, metavar="N",
                       help="seed of the 80/10/10 split (default 42, the notebooks' split)")
     run = train.add_argument_group("training")
     run.add_argument("--out", metavar="DIR", type=Path,
                      help="run directory to create (default runs/<model>-<time>)")
-    run.add_argument("--recipe", default="fast", metavar="NAME", help="fast (default) or notebook: the study "
+    run.add_argument("--recipe", metavar="NAME", help="fast (default) or notebook: the study "
                      "notebooks' SGD recipe, for reproducing their numbers")
     run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
     run.add_argument("--batch-size", type=int, metavar="N", help="examples per step (default: the recipe's)")
@@ -148,31 +152,60 @@ def _add_reproduce(commands) -> None:
 
 
 def cmd_train(args) -> int:
-    from villanueva.experiment import DataOptions, train_run
-    from villanueva.training import recipe
+    from villanueva.experiment import DataOptions, resume_run, train_run
+    from villanueva.training import TrainingInterrupted, recipe
 
     model_options = {key[len("model_"):]: value for key, value in vars(args).items()
                      if key.startswith("model_")}
-    config = recipe(args.model, args.recipe, steps=args.steps, batch_size=args.batch_size,
-                    lr=args.lr, seed=args.seed, device=args.device)
-    out = args.out or Path("runs") / f"{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    data = DataOptions(args.data, args.column, args.keep_accents, args.split_seed)
-    summary = train_run(out, args.model, model_options, config, data, args.recipe,
+    if args.resume is not None:
+        _reject_with_resume(args, model_options)
+        out, start = args.resume, partial(resume_run, args.resume, progress=not args.quiet)
+    else:
+        model, recipe_name = args.model or DEFAULT_MODEL, args.recipe or "fast"
+        config = recipe(model, recipe_name, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                        seed=args.seed, device=args.device)
+        out = args.out or Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+        split_seed = NOTEBOOK_SEED if args.split_seed is None else args.split_seed
+        data = DataOptions(args.data, args.column, args.keep_accents, split_seed)
+        start = partial(train_run, out, model, model_options, config, data, recipe_name,
                         progress=not args.quiet)
+    try:
+        summary = start()
+    except TrainingInterrupted as stop:
+        print(f"villanueva: interrupted at step {stop.step:,}; checkpoint saved. Resume with:\n"
+              f"  villanueva train --resume {out}", file=sys.stderr)
+        return 130
+    _print_summary(summary)
+    return 0
+
+
+def _reject_with_resume(args, model_options: dict) -> None:
+    """--resume continues a run with the settings it was started with; say so if others are given."""
+    settings = {"--model": args.model, "--data": args.data, "--column": args.column,
+                "--keep-accents": args.keep_accents or None, "--split-seed": args.split_seed,
+                "--out": args.out, "--recipe": args.recipe, "--steps": args.steps,
+                "--batch-size": args.batch_size, "--lr": args.lr, "--seed": args.seed,
+                "--device": args.device,
+                **{"--" + key.replace("_", "-"): value for key, value in model_options.items()}}
+    given = [flag for flag, value in settings.items() if value is not None]
+    if given:
+        raise UserError(f"--resume continues a run with its own settings; drop {', '.join(given)}")
+
+
+def _print_summary(summary) -> None:
     if summary.steps:
         print(f"initial loss {summary.initial_loss:.4f} (a uniform guess scores "
               f"ln {summary.vocab_size} = {math.log(summary.vocab_size):.4f})")
-        print(f"trained {args.model} ({summary.parameters:,} parameters) for {summary.steps:,} steps "
+        print(f"trained ({summary.parameters:,} parameters) for {summary.steps:,} steps "
               f"in {summary.seconds:.1f} s; best validation at step {summary.best_step:,}")
     else:
-        print(f"fitted {args.model} ({summary.parameters:,} parameters) by counting")
+        print(f"fitted ({summary.parameters:,} parameters) by counting")
     for part in ("train", "val"):
         print(f"{part} loss {summary.best[part]:.4f}")
     print("samples:")
     for name in summary.samples:
         print(f"  {name}")
     print(f"run saved in {summary.path}")
-    return 0
 
 
 def cmd_eval(args) -> int:

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import torch
 
-from villanueva.data import Corpus, Vocab, context_windows, load_corpus, split_names
+from villanueva.data import Corpus, Split, Vocab, context_windows, load_corpus, split_names
+from villanueva.errors import UserError
 from villanueva.inference import sample_names
 from villanueva.models import build_model, make_config
-from villanueva.models.base import count_parameters
-from villanueva.runs import RunWriter
-from villanueva.training import TrainConfig, calibrate_batchnorm, resolve_device, split_losses, train
+from villanueva.models.base import count_parameters, model_device
+from villanueva.runs import RunWriter, read_checkpoint, read_metrics, read_run_setup
+from villanueva.training import (Callbacks, Checkpoint, TrainConfig, calibrate_batchnorm, check_trainable,
+                                 resolve_device, split_losses, train)
 
 SAMPLES_SAVED = 20
 
@@ -46,6 +48,7 @@ class RunSummary:
 
 def train_run(out: Path, model_name: str, model_options: dict, train_config: TrainConfig,
               data: DataOptions, recipe_name: str = "fast", progress: bool = False) -> RunSummary:
+    """Train a new model into the new run directory `out`."""
     corpus = data.load()
     split = split_names(corpus.names, data.split_seed)
     vocab = Vocab.from_names(corpus.names)
@@ -53,16 +56,42 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
     device = resolve_device(train_config.device)
     torch.manual_seed(train_config.seed)
     model = build_model(model_name, model_config, len(vocab)).to(device)
-
-    writer = RunWriter(out, {
+    check_trainable(model, train_config, sum(len(name) + 1 for name in split.train))
+    config = {
         "model": model_name, "model_config": asdict(model_config), "recipe": recipe_name,
         "train": asdict(train_config),
         "data": {**asdict(data), "source": corpus.source, "names": len(corpus), "vocab_size": len(vocab)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }, vocab, split)
+    }
+    with RunWriter.create(out, config, vocab, split) as writer:
+        return _train_and_finish(writer, model, vocab, split, train_config, progress)
+
+
+def resume_run(path: Path, progress: bool = False) -> RunSummary:
+    """Continue an interrupted run from its last checkpoint, exactly as if it had never stopped."""
+    with RunWriter.reopen(path) as writer:
+        setup = read_run_setup(writer.path)
+        records = read_metrics(writer.path)
+        if any(record.get("final") for record in records):
+            raise UserError(f"{path} has finished training; nothing to resume")
+        checkpoint = read_checkpoint(writer.path)
+        train_config = TrainConfig(**setup.config["train"])
+        model = setup.model.to(resolve_device(train_config.device))
+        # Drop what was written after the checkpoint: the resumed run writes it again.
+        writer.rewrite_metrics([{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]},
+                                *checkpoint.meta["history"]])
+        return _train_and_finish(writer, model, setup.vocab, setup.split, train_config, progress,
+                                 checkpoint)
+
+
+def _train_and_finish(writer: RunWriter, model, vocab: Vocab, split: Split, train_config: TrainConfig,
+                      progress: bool, resume: Checkpoint | None = None) -> RunSummary:
+    device = model_device(model)
     train_set, val_set = (tuple(t.to(device) for t in context_windows(names, vocab, model.block_size))
                           for names in (split.train, split.val))
-    result = train(model, train_set, val_set, train_config, writer.append_metrics, progress)
+    callbacks = Callbacks(on_validation=writer.append_metrics, on_best=writer.save_weights,
+                          on_checkpoint=writer.save_checkpoint)
+    result = train(model, train_set, val_set, train_config, callbacks, progress, resume)
 
     last = _final_losses(model, train_config, train_set[0], vocab, split)
     model.load_state_dict(result.best_state)
@@ -74,6 +103,7 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
     writer.append_metrics({"final": True, "best_step": result.best_step, "steps": result.steps_done,
                            "seconds": round(result.seconds, 3), "parameters": parameters,
                            "best": best, "last": last})
+    writer.remove_checkpoint()
     return RunSummary(writer.path, parameters, result.steps_done, result.best_step, result.seconds,
                       result.initial_loss, len(vocab), best, last, samples)
 

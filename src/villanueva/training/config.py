@@ -7,6 +7,7 @@ from villanueva.errors import UserError
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
+MAX_LR = 1e36  # larger steps overflow float32 inside the optimizer (Adam divides lr by 1 - 0.9)
 
 
 @dataclass
@@ -29,6 +30,8 @@ class TrainConfig:
         for name in ("lr", "batch_size", "steps"):
             if getattr(self, name) <= 0:
                 raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if not self.lr <= MAX_LR:  # also rejects nan and inf
+            raise UserError(f"--lr must be at most {MAX_LR:g}, got {self.lr:g}")
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown optimizer {self.optimizer!r} (choose from: {', '.join(OPTIMIZERS)})")
         if self.schedule not in SCHEDULES:

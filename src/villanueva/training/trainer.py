@@ -1,10 +1,16 @@
-"""The training loop: minibatch optimisation with periodic validation and best-model keeping.
+"""The training loop: minibatch optimisation with periodic validation, best-model keeping,
+checkpoints, resume, a NaN guard and a clean stop on Ctrl-C.
 
 Speed comes from keeping the per-step work inside torch: the examples are index tensors on the
-training device, each epoch is one `randperm`, and the running training loss is summed on the
-device and read back only at validation time (a `.item()` every step would synchronise).
+training device, each epoch is one `randperm`, and each step's loss is written into a tensor
+that is read back (one synchronisation) only every PROGRESS_EVERY steps and at validation.
+
+The loop reports to its caller through callbacks, so it never touches files itself:
+`on_validation(record)` after each validation, `on_best(state)` when the validation loss improves,
+`on_checkpoint(checkpoint)` after each validation and on Ctrl-C.
 """
 
+import signal
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -16,11 +22,28 @@ from tqdm import tqdm
 
 from villanueva.errors import UserError
 from villanueva.training.batchnorm import batchnorm_layers
+from villanueva.training.checkpoint import (Checkpoint, optimizer_from_flat, optimizer_to_flat, prefixed,
+                                           unprefixed)
 from villanueva.training.config import TrainConfig
 from villanueva.training.loss import initial_loss, split_loss
 
-PROGRESS_EVERY = 100  # steps between progress-bar updates; tqdm per step would cost a little
+PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
 Examples = tuple[torch.Tensor, torch.Tensor]  # contexts (N, T), targets (N,)
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C: the current step finished and a checkpoint was saved."""
+
+    def __init__(self, step: int):
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+
+
+@dataclass
+class Callbacks:
+    on_validation: Callable[[dict], None] = lambda record: None
+    on_best: Callable[[dict[str, torch.Tensor]], None] = lambda state: None
+    on_checkpoint: Callable[[Checkpoint], None] = lambda checkpoint: None
 
 
 @dataclass
@@ -35,23 +58,34 @@ class TrainResult:
 
 
 def train(model: nn.Module, train_set: Examples, val_set: Examples, config: TrainConfig,
-          on_validation: Callable[[dict], None] = lambda record: None,
-          progress: bool = False) -> TrainResult:
-    """Fit `model` on `train_set`, validating on `val_set`; returns the best weights by val loss."""
+          callbacks: Callbacks = Callbacks(), progress: bool = False,
+          resume: Checkpoint | None = None) -> TrainResult:
+    """Fit `model` on `train_set`, validating on `val_set`; returns the best weights by val loss.
+
+    With `resume`, continue from that checkpoint exactly as if training had never stopped.
+    """
     if getattr(model, "fitted_by_counting", False):
-        return _fit_by_counting(model, train_set, val_set, on_validation)
-    if min(config.batch_size, len(train_set[1])) < 2 and batchnorm_layers(model):
+        return _fit_by_counting(model, train_set, val_set, callbacks)
+    check_trainable(model, config, len(train_set[1]))
+    loop = _Loop(model, train_set, val_set, config, callbacks, progress)
+    if resume is not None:
+        loop.restore(resume)
+    return loop.run()
+
+
+def check_trainable(model: nn.Module, config: TrainConfig, examples: int) -> None:
+    """Raise UserError for settings this model cannot train with, before anything is written."""
+    if min(config.batch_size, examples) < 2 and batchnorm_layers(model):
         raise UserError("BatchNorm needs at least 2 examples per batch; raise --batch-size")
-    return _Loop(model, train_set, val_set, config, on_validation, progress).run()
 
 
-def _fit_by_counting(model, train_set, val_set, on_validation) -> TrainResult:
+def _fit_by_counting(model, train_set, val_set, callbacks: Callbacks) -> TrainResult:
     start = time.perf_counter()
     model.fit(*train_set)
     seconds = time.perf_counter() - start
     record = {"step": 0, "train_loss": split_loss(model, *train_set),
               "val_loss": split_loss(model, *val_set), "lr": 0.0, "seconds": seconds}
-    on_validation(record)
+    callbacks.on_validation(record)
     return TrainResult(_cloned_state(model), 0, record["val_loss"], 0, seconds, [record])
 
 
@@ -60,40 +94,50 @@ def _cloned_state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 class _Loop:
-    def __init__(self, model, train_set, val_set, config: TrainConfig, on_validation, progress):
-        self.model, self.config, self.on_validation = model, config, on_validation
+    def __init__(self, model, train_set, val_set, config: TrainConfig, callbacks: Callbacks, progress):
+        self.model, self.config, self.callbacks = model, config, callbacks
         self.contexts, self.targets = train_set
         self.val_set = val_set
         self.batch_size = min(config.batch_size, len(self.targets))
         self.generator = torch.Generator().manual_seed(config.seed)
         self.optimizer = _optimizer(model, config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, config.lr_factor)
-        self.bar = tqdm(total=config.steps, disable=not progress, unit="step", leave=False,
-                        dynamic_ncols=True)
-        self.order, self.cursor = None, len(self.targets)
-        self.history: list[dict] = []
+        self.progress = progress
+        self.order, self.cursor = torch.empty(0, dtype=torch.long), len(self.targets)
+        self.interval = config.validation_interval
+        self.losses = torch.zeros(self.interval, device=self.targets.device)  # since last validation
+        self.step, self.seconds_before, self.history = 0, 0.0, []
+        self.first_loss = None
         self.best = (float("inf"), 0, _cloned_state(model))
+        self.stop_requested = False
 
     def run(self) -> TrainResult:
-        first_loss = initial_loss(self.model, self.contexts, self.targets)
-        self.on_validation({"step": 0, "initial_loss": first_loss})
-        start = time.perf_counter()
-        running_loss = torch.zeros((), device=self.targets.device)
+        if self.first_loss is None:
+            self.first_loss = initial_loss(self.model, self.contexts, self.targets)
+            self.callbacks.on_validation({"step": 0, "initial_loss": self.first_loss})
+            self.callbacks.on_checkpoint(self.checkpoint())
+        start = time.perf_counter() - self.seconds_before
+        bar = tqdm(total=self.config.steps, initial=self.step, disable=not self.progress, unit="step",
+                   leave=False, dynamic_ncols=True)
         self.model.train()
-        interval = self.config.validation_interval
-        for step in range(1, self.config.steps + 1):
-            running_loss += self._step()
-            if step % PROGRESS_EVERY == 0:
-                self.bar.update(PROGRESS_EVERY)
-            if step % interval == 0 or step == self.config.steps:
-                steps_since = step - (self.history[-1]["step"] if self.history else 0)
-                self._validate(step, running_loss.item() / steps_since, time.perf_counter() - start)
-                running_loss.zero_()
-        self.bar.update(self.config.steps - self.bar.n)
-        self.bar.close()
+        with _ctrl_c_requests_stop(self):
+            while self.step < self.config.steps:
+                self.losses[self.step - self._last_validated()] = self._step()
+                self.step += 1
+                if self.step % PROGRESS_EVERY == 0:
+                    self._check_finite()
+                    bar.update(self.step - bar.n)
+                if self.step % self.interval == 0 or self.step == self.config.steps:
+                    self._validate(time.perf_counter() - start, bar)
+                if self.stop_requested:
+                    self.seconds_before = time.perf_counter() - start
+                    self.callbacks.on_checkpoint(self.checkpoint())
+                    bar.close()
+                    raise TrainingInterrupted(self.step)
+        bar.close()
         best_val, best_step, best_state = self.best
-        return TrainResult(best_state, best_step, best_val, self.config.steps,
-                           time.perf_counter() - start, self.history, first_loss)
+        return TrainResult(best_state, best_step, best_val, self.step, time.perf_counter() - start,
+                           self.history, self.first_loss)
 
     def _step(self) -> torch.Tensor:
         batch = self._next_batch()
@@ -107,22 +151,95 @@ class _Loop:
     def _next_batch(self) -> torch.Tensor:
         """Indices of the next minibatch; every example once per epoch, reshuffled each epoch."""
         if self.cursor + self.batch_size > len(self.targets):
-            self.order = torch.randperm(len(self.targets), generator=self.generator)
-            self.order = self.order.to(self.targets.device)
+            self.order = torch.randperm(len(self.targets), generator=self.generator).to(self.targets.device)
             self.cursor = 0
         batch = self.order[self.cursor:self.cursor + self.batch_size]
         self.cursor += self.batch_size
         return batch
 
-    def _validate(self, step: int, train_loss: float, seconds: float) -> None:
+    def _last_validated(self) -> int:
+        return self.history[-1]["step"] if self.history else 0
+
+    def _pending_losses(self) -> torch.Tensor:
+        return self.losses[:self.step - self._last_validated()]
+
+    def _check_finite(self) -> None:
+        """Stop at the first step whose loss is NaN or infinite, naming it."""
+        pending = self._pending_losses()
+        if torch.isfinite(pending).all():
+            return
+        first_bad = int((~torch.isfinite(pending)).nonzero()[0])
+        raise UserError(f"the loss became {pending[first_bad].item()} at step "
+                        f"{self._last_validated() + first_bad + 1}: training diverged. The run keeps "
+                        f"its checkpoint of step {self._last_validated()}; try a lower --lr than "
+                        f"{self.config.lr:g}")
+
+    def _validate(self, seconds: float, bar) -> None:
+        self._check_finite()
+        train_loss = self._pending_losses().mean().item()
         val_loss = split_loss(self.model, *self.val_set)
-        record = {"step": step, "train_loss": train_loss, "val_loss": val_loss,
+        record = {"step": self.step, "train_loss": train_loss, "val_loss": val_loss,
                   "lr": self.scheduler.get_last_lr()[0], "seconds": round(seconds, 3)}
         self.history.append(record)
-        self.on_validation(record)
-        self.bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
+        self.callbacks.on_validation(record)
+        bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
         if val_loss < self.best[0]:
-            self.best = (val_loss, step, _cloned_state(self.model))
+            self.best = (val_loss, self.step, _cloned_state(self.model))
+            self.callbacks.on_best(self.best[2])
+        self.seconds_before = seconds
+        self.callbacks.on_checkpoint(self.checkpoint())
+
+    def checkpoint(self) -> Checkpoint:
+        optimizer_tensors, param_groups = optimizer_to_flat(self.optimizer)
+        tensors = {**prefixed("model", self.model.state_dict()), **prefixed("best", self.best[2]),
+                   **optimizer_tensors, "order": self.order.cpu(), "pending_losses": self._pending_losses().cpu(),
+                   "generator": self.generator.get_state(), "global_rng": torch.get_rng_state()}
+        meta = {"step": self.step, "cursor": self.cursor, "best_val": self.best[0], "best_step": self.best[1],
+                "history": self.history, "initial_loss": self.first_loss, "seconds": self.seconds_before,
+                "param_groups": param_groups,
+                "scheduler": {k: v for k, v in self.scheduler.state_dict().items() if k != "lr_lambdas"}}
+        return Checkpoint(tensors, meta)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        tensors, meta = checkpoint.tensors, checkpoint.meta
+        try:
+            self.model.load_state_dict(unprefixed("model", tensors))
+            optimizer_from_flat(self.optimizer, tensors, meta["param_groups"])
+            self.scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None]})
+            self.generator.set_state(tensors["generator"])
+            torch.set_rng_state(tensors["global_rng"])
+            self.order, self.cursor = tensors["order"].to(self.targets.device), meta["cursor"]
+            self.step, self.history = meta["step"], meta["history"]
+            self.losses[:len(tensors["pending_losses"])] = tensors["pending_losses"]
+            self.first_loss, self.seconds_before = meta["initial_loss"], meta["seconds"]
+            self.best = (meta["best_val"], meta["best_step"], unprefixed("best", tensors))
+        except (KeyError, RuntimeError, ValueError, TypeError) as error:
+            first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise UserError(f"the checkpoint does not match this run's model or settings ({first_line})") from None
+
+
+class _ctrl_c_requests_stop:
+    """While active, Ctrl-C (SIGINT) asks the loop to stop after the current step instead of
+    killing it mid-update; a second Ctrl-C interrupts at once."""
+
+    def __init__(self, loop: _Loop):
+        self.loop = loop
+
+    def __enter__(self):
+        self.previous = signal.getsignal(signal.SIGINT)
+        try:
+            signal.signal(signal.SIGINT, self._request_stop)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self.previous = None
+        return self
+
+    def _request_stop(self, signum, frame):
+        self.loop.stop_requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc_info):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

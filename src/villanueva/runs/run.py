@@ -1,0 +1,187 @@
+"""The run directory: the single artefact that training writes and everything downstream reads.
+
+    config.json        what was trained and how (model name + config, training settings, data)
+    vocab.json         the characters, id 0 = '.'
+    split.json         the train / val / test names, so a run is self-contained
+    model.safetensors  the best weights by validation loss (safetensors: loading runs no code)
+    metrics.jsonl      one JSON record per validation, then a final summary record
+    samples.txt        names sampled from the final model
+    checkpoint.safetensors  while training: everything needed to resume (removed when done)
+
+Every file is written atomically (runs.files), so a reader never sees a partial file.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import safetensors.torch
+import torch
+from safetensors import SafetensorError, safe_open
+from torch import nn
+
+from villanueva.data import Split, Vocab
+from villanueva.errors import UserError
+from villanueva.models import build_model, make_config
+from villanueva.runs import files
+from villanueva.runs.lock import LOCK, RunLock
+from villanueva.training.checkpoint import Checkpoint
+
+FORMAT_VERSION = 1
+CONFIG, VOCAB, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
+    "config.json", "vocab.json", "split.json", "model.safetensors", "metrics.jsonl", "samples.txt",
+    "checkpoint.safetensors")
+REQUIRED = (CONFIG, VOCAB, SPLIT, WEIGHTS)
+
+
+class RunWriter:
+    """Writes a run directory while holding its lock: create a new one, or reopen one to resume."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = RunLock(self.path)
+
+    @classmethod
+    def create(cls, path: Path, config: dict, vocab: Vocab, split: Split) -> "RunWriter":
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{path} exists and is not a directory; choose a new --out")
+        path.mkdir(parents=True, exist_ok=True)
+        writer = cls(path)
+        if any(entry.name != LOCK for entry in path.iterdir()):
+            writer.close()
+            raise UserError(f"run directory {path} already exists; choose a new --out "
+                            f"(or continue it with --resume {path})")
+        files.write_json(path / CONFIG, {"format": FORMAT_VERSION, **config})
+        files.write_text(path / VOCAB, vocab.to_json() + "\n")
+        files.write_json(path / SPLIT, split.parts())
+        return writer
+
+    @classmethod
+    def reopen(cls, path: Path) -> "RunWriter":
+        path = Path(path)
+        if not (path / CONFIG).is_file():
+            raise UserError(f"no run to resume at {path} (no {CONFIG})")
+        return cls(path)
+
+    def __enter__(self) -> "RunWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def append_metrics(self, record: dict) -> None:
+        files.append_json_line(self.path / METRICS, record)
+
+    def rewrite_metrics(self, records: list[dict]) -> None:
+        files.write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+
+    def save_weights(self, state: dict[str, torch.Tensor]) -> None:
+        tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
+        files.write_bytes(self.path / WEIGHTS, safetensors.torch.save(tensors))
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        files.write_bytes(self.path / CHECKPOINT, safetensors.torch.save(
+            checkpoint.tensors, metadata=checkpoint.to_safetensors_metadata()))
+
+    def remove_checkpoint(self) -> None:
+        (self.path / CHECKPOINT).unlink(missing_ok=True)
+
+    def save_samples(self, names: list[str]) -> None:
+        files.write_text(self.path / SAMPLES, "".join(f"{name}\n" for name in names))
+
+
+@dataclass
+class Run:
+    path: Path
+    config: dict
+    vocab: Vocab
+    split: Split
+    model: nn.Module  # in eval mode, holding the best weights
+
+    @property
+    def names(self) -> set[str]:
+        """Every name of the corpus the run learned from (all three parts of the split)."""
+        return {*self.split.train, *self.split.val, *self.split.test}
+
+
+def load_run(path: str | Path, device: str = "cpu") -> Run:
+    """Read a finished run directory; any problem is a UserError that says which file is wrong."""
+    path = Path(path)
+    if not path.is_dir():
+        raise UserError(f"run directory not found: {path}")
+    missing = [name for name in REQUIRED if not (path / name).is_file()]
+    if missing:
+        raise UserError(f"{path} is not a complete run directory (missing {', '.join(missing)})")
+    run = read_run_setup(path)
+    _load_weights(run.model, path / WEIGHTS)
+    run.model.to(device).eval()
+    return run
+
+
+def read_run_setup(path: Path) -> Run:
+    """The config, vocab and split of a run, and its model built untrained from them."""
+    config = _read_json(path / CONFIG)
+    if not isinstance(config, dict) or config.get("format") != FORMAT_VERSION:
+        raise UserError(f"{path / CONFIG} is not a run config this version of villanueva reads "
+                        f"(format {FORMAT_VERSION})")
+    try:
+        vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
+        split = Split(**_read_json(path / SPLIT))
+        model = build_model(config["model"], make_config(config["model"], **config["model_config"]),
+                            len(vocab))
+    except UserError:
+        raise
+    except (KeyError, TypeError, ValueError, OSError) as error:
+        raise UserError(f"{path} has an unreadable config, vocab or split: {error}") from None
+    return Run(path, config, vocab, split, model)
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """The records of metrics.jsonl; a torn last line (a crash mid-write) is dropped."""
+    try:
+        lines = (Path(path) / METRICS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+    return records
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    file = Path(path) / CHECKPOINT
+    if not file.is_file():
+        raise UserError(f"{path} has no {CHECKPOINT} to resume from")
+    try:
+        with safe_open(str(file), "pt") as reader:
+            tensors = {name: reader.get_tensor(name) for name in reader.keys()}
+            metadata = reader.metadata()
+    except (SafetensorError, OSError, ValueError) as error:
+        raise UserError(f"{file} is not a readable checkpoint ({error})") from None
+    return Checkpoint.from_safetensors(tensors, metadata)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{path} is not valid JSON ({error}); the run directory is damaged") from None
+
+
+def _load_weights(model: nn.Module, path: Path) -> None:
+    try:
+        state = safetensors.torch.load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise UserError(f"{path} is not a readable safetensors file ({error})") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        first_line = str(error).splitlines()[0] if str(error) else "shapes differ"
+        raise UserError(f"{path} does not match the model in config.json / vocab.json: {first_line}") from None

@@ -1,0 +1,164 @@
+"""Reliability: kill -9 and Ctrl-C lose nothing, resume is exact, one trainer per run, NaN stops.
+
+These run the real CLI in subprocesses, since signals and locks are about processes.
+"""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from villanueva.runs.run import CHECKPOINT, METRICS
+
+TRAIN = ["--steps", "1500", "--hidden", "64", "--seed", "5", "--quiet"]
+
+
+def villanueva(*args: str) -> list[str]:
+    return [sys.executable, "-m", "villanueva", *args]
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(villanueva(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(villanueva(*args), capture_output=True, text=True, timeout=300)
+
+
+def validations(run) -> int:
+    path = run / METRICS
+    return path.read_text().count('"val_loss"') if path.exists() else 0
+
+
+def wait_for_validations(run, count: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while validations(run) < count:
+        assert process.poll() is None, "training ended before it could be interrupted"
+        assert time.monotonic() < deadline, "training made no progress"
+        time.sleep(0.02)
+
+
+def comparable_metrics(run) -> list[dict]:
+    """metrics.jsonl without the timings, which differ from run to run."""
+    records = [json.loads(line) for line in (run / METRICS).read_text().splitlines()]
+    return [{key: value for key, value in record.items() if key != "seconds"} for record in records]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted run that interrupted-and-resumed runs must equal, bit for bit."""
+    names = tmp_path_factory.mktemp("data") / "names.txt"
+    from conftest import TINY_NAMES
+    names.write_text("\n".join(TINY_NAMES) + "\n")
+    out = tmp_path_factory.mktemp("runs") / "reference"
+    done = finish("train", "--data", str(names), *TRAIN, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return names, out
+
+
+def assert_same_run(run, reference_run) -> None:
+    assert (run / "model.safetensors").read_bytes() == (reference_run / "model.safetensors").read_bytes()
+    assert comparable_metrics(run) == comparable_metrics(reference_run)
+    assert (run / "samples.txt").read_text() == (reference_run / "samples.txt").read_text()
+    assert not (run / CHECKPOINT).exists()
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(reference, tmp_path):
+    names, reference_run = reference
+    run = tmp_path / "killed"
+    when = random.Random().randint(1, 15)  # any moment must do: after 1 to 15 of 20 validations
+    process = start("train", "--data", str(names), *TRAIN, "--out", str(run))
+    wait_for_validations(run, when, process)
+    time.sleep(random.Random().random() * 0.05)  # land between validations too
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (run / CHECKPOINT).exists()
+    resumed = finish("train", "--resume", str(run), "--quiet")
+    assert resumed.returncode == 0, f"killed after {when} validations: {resumed.stderr}"
+    assert_same_run(run, reference_run)
+
+
+def test_ctrl_c_saves_and_says_how_to_resume(reference, tmp_path):
+    names, reference_run = reference
+    run = tmp_path / "interrupted"
+    process = start("train", "--data", str(names), *TRAIN, "--out", str(run))
+    wait_for_validations(run, 3, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert f"villanueva train --resume {run}" in stderr and "Traceback" not in stderr
+    resumed = finish("train", "--resume", str(run), "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_run(run, reference_run)
+
+
+def test_a_second_trainer_is_refused(reference, tmp_path):
+    names, _ = reference
+    run = tmp_path / "busy"
+    first = start("train", "--data", str(names), "--steps", "100000", "--hidden", "64", "--quiet",
+                  "--out", str(run))
+    try:
+        wait_for_validations(run, 1, first)
+        second = finish("train", "--resume", str(run), "--quiet")
+        assert second.returncode == 2
+        assert f"being trained by another process (pid {first.pid})" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        assert first.poll() is None, "the first trainer must go on untouched"
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_diverging_loss_stops_with_the_step_and_advice(reference, tmp_path):
+    names, _ = reference
+    run = tmp_path / "nan"
+    done = finish("train", "--data", str(names), "--recipe", "notebook", "--lr", "1e36",
+                  "--steps", "400", "--hidden", "64", "--quiet", "--out", str(run))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "the loss became inf at step" in done.stderr and "lower --lr" in done.stderr
+    assert (run / CHECKPOINT).exists(), "the last good checkpoint is kept"
+    assert finish("train", "--lr", "1e37", "--out", str(tmp_path / "absurd")).returncode == 2
+
+
+def test_resume_mistakes(reference, tmp_path, cli):
+    names, reference_run = reference
+    assert_error(cli("train", "--resume", str(reference_run)), "finished training")
+    assert_error(cli("train", "--resume", str(tmp_path / "nowhere")), "no run to resume")
+    assert_error(cli("train", "--resume", str(reference_run), "--lr", "0.1"), "drop --lr")
+    damaged = tmp_path / "damaged"
+    process = start("train", "--data", str(names), *TRAIN, "--out", str(damaged))
+    wait_for_validations(damaged, 2, process)
+    process.kill()
+    process.wait()
+    checkpoint = (damaged / CHECKPOINT).read_bytes()
+    (damaged / CHECKPOINT).write_bytes(checkpoint[: len(checkpoint) // 2])  # truncated
+    assert_error(cli("train", "--resume", str(damaged)), "not a readable checkpoint")
+    (damaged / CHECKPOINT).write_bytes(b"")
+    assert_error(cli("train", "--resume", str(damaged)), "not a readable checkpoint")
+    config = json.loads((damaged / "config.json").read_text())
+    (damaged / "config.json").write_text(json.dumps({**config, "format": 99}))
+    assert_error(cli("train", "--resume", str(damaged)), "this version of villanueva")
+
+
+def assert_error(result, words: str) -> None:
+    assert result.code == 2, result.err
+    assert words in result.err and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_checkpoint_from_another_model_is_refused(reference, tmp_path, cli):
+    names, _ = reference
+    run = tmp_path / "mismatch"
+    process = start("train", "--data", str(names), *TRAIN, "--out", str(run))
+    wait_for_validations(run, 1, process)
+    process.kill()
+    process.wait()
+    config = json.loads((run / "config.json").read_text())
+    config["model_config"]["hidden"] = 32  # the checkpoint holds hidden-64 weights
+    (run / "config.json").write_text(json.dumps(config))
+    assert_error(cli("train", "--resume", str(run)), "does not match")
