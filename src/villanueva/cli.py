@@ -220,12 +220,14 @@ def cmd_eval(args) -> int:
 
 
 def cmd_sample(args) -> int:
+    from villanueva.data import clean_prefix
     from villanueva.inference import sample_names, sample_new_names
     from villanueva.runs import load_run
     from villanueva.training import resolve_device
 
     run = load_run(args.run, resolve_device(args.device))
-    options = dict(seed=args.seed, temperature=args.temperature, top_k=args.top_k, prefix=args.prefix)
+    options = dict(seed=args.seed, temperature=args.temperature, top_k=args.top_k,
+                   prefix=clean_prefix(args.prefix, run.keep_accents))
     if args.new_only:
         names = sample_new_names(run.model, run.vocab, args.count, run.names, **options)
         print("\n".join(names))
@@ -242,8 +244,7 @@ def cmd_score(args) -> int:
     from villanueva.training import resolve_device
 
     run = load_run(args.run, resolve_device(args.device))
-    keep_accents = run.config.get("data", {}).get("keep_accents", False)
-    for name, loss in score_names(run.model, run.vocab, args.names, keep_accents):
+    for name, loss in score_names(run.model, run.vocab, args.names, run.keep_accents):
         print(f"{loss:.4f}  {name}")
     return 0
 

@@ -39,9 +39,8 @@ def load_corpus(path: str | None = None, column: str | None = None, keep_accents
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() == ".csv":
-            header = next(csv.reader(io.StringIO(text)), [])
             raise UserError(f"{path} is a CSV file: choose the column of names with --column "
-                            f"(columns: {', '.join(header)})")
+                            f"(columns: {_listed(_csv_header(text, path))})")
         raws = _csv_column(text, column, path) if column is not None else text.splitlines()
         labels, source = None, str(path)
     return _cleaned(raws, labels, source, keep_accents)
@@ -65,17 +64,24 @@ def _read_embedded() -> tuple[list[str], list[str], str]:
 
 
 def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise UserError(f"data file not found: {path}")
-    if not path.is_file():
-        raise UserError(f"data path is not a file: {path}")
-    try:
+    try:  # exists() itself raises for some paths (a name too long for the file system)
+        if not path.exists():
+            raise UserError(f"data file not found: {path}")
+        if not path.is_file():
+            raise UserError(f"data path is not a file: {path}")
         return path.read_bytes().decode("utf-8-sig")  # -sig: tolerate the BOM spreadsheets write
     except UnicodeDecodeError as error:
         raise UserError(f"{path} is not UTF-8 text (bad byte at offset {error.start}); "
                         "save it as UTF-8 and try again") from None
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _csv_header(text: str, path: str | Path) -> list[str]:
+    try:  # the header row can be unreadable too (a field over csv's size limit)
+        return next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as error:
+        raise UserError(f"{path} is not a readable CSV file: {error}") from None
 
 
 def _csv_column(text: str, column: str, path: str | Path) -> list[str]:
@@ -85,8 +91,14 @@ def _csv_column(text: str, column: str, path: str | Path) -> list[str]:
         if header is None:
             raise UserError(f"{path} is empty")
         if column not in header:
-            raise UserError(f"{path} has no column {column!r} (columns: {', '.join(header)})")
+            raise UserError(f"{path} has no column {column!r} (columns: {_listed(header)})")
         index = header.index(column)
         return [row[index] for row in rows if len(row) > index]
     except csv.Error as error:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
+
+
+def _listed(header: list[str], most: int = 12, width: int = 40) -> str:
+    """Column names for an error message, kept to a readable line whatever the header holds."""
+    shown = [name if len(name) <= width else name[:width - 3] + "..." for name in header[:most]]
+    return ", ".join(shown) + (f" and {len(header) - most} more" if len(header) > most else "")

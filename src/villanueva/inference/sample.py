@@ -8,7 +8,7 @@ loop stops as soon as every row has ended, so the cost is (longest name) model c
 import torch
 from torch import nn
 
-from villanueva.data import Vocab
+from villanueva.data import END, Vocab
 from villanueva.errors import UserError
 from villanueva.models.base import model_device
 
@@ -25,6 +25,8 @@ def sample_names(model: nn.Module, vocab: Vocab, count: int, *, temperature: flo
     device = model_device(model)
     generator = torch.Generator(device=device)
     generator.manual_seed(seed if seed is not None else torch.seed())
+    if END in prefix:
+        raise UserError(f"--prefix must not contain {END!r}: it is the end-of-name token")
     prefix_ids = vocab.encode(prefix)
     context = torch.zeros(count, model.block_size + len(prefix_ids), dtype=torch.long, device=device)
     if prefix_ids:

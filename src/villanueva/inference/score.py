@@ -15,6 +15,7 @@ def score_names(model, vocab: Vocab, names: list[str], keep_accents: bool = Fals
     for raw, name in zip(names, cleaned):
         if not name:
             raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
+        vocab.encode(name)  # a clear error naming this name, before they are joined into windows
     device = model_device(model)
     contexts, targets = context_windows(cleaned, vocab, model.block_size)
     model.eval()

@@ -44,17 +44,20 @@ class RunWriter:
     @classmethod
     def create(cls, path: Path, config: dict, vocab: Vocab, split: Split) -> "RunWriter":
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise UserError(f"{path} exists and is not a directory; choose a new --out")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"cannot create run directory {path}: {error.strerror}") from None
+        _refuse_if_used(path)  # before locking, so a refused directory gets no lock file
         writer = cls(path)
-        if any(entry.name != LOCK for entry in path.iterdir()):
+        try:
+            _refuse_if_used(path)  # again, now that no other process can be filling it
+            files.write_json(path / CONFIG, {"format": FORMAT_VERSION, **config})
+            files.write_text(path / VOCAB, vocab.to_json() + "\n")
+            files.write_json(path / SPLIT, split.parts())
+        except BaseException:
             writer.close()
-            raise UserError(f"run directory {path} already exists; choose a new --out "
-                            f"(or continue it with --resume {path})")
-        files.write_json(path / CONFIG, {"format": FORMAT_VERSION, **config})
-        files.write_text(path / VOCAB, vocab.to_json() + "\n")
-        files.write_json(path / SPLIT, split.parts())
+            raise
         return writer
 
     @classmethod
@@ -94,6 +97,14 @@ class RunWriter:
         files.write_text(self.path / SAMPLES, "".join(f"{name}\n" for name in names))
 
 
+def _refuse_if_used(path: Path) -> None:
+    if not path.is_dir():
+        raise UserError(f"{path} exists and is not a directory; choose a new --out")
+    if any(entry.name != LOCK for entry in path.iterdir()):
+        raise UserError(f"run directory {path} already exists; choose a new --out "
+                        f"(or continue it with --resume {path})")
+
+
 @dataclass
 class Run:
     path: Path
@@ -101,6 +112,11 @@ class Run:
     vocab: Vocab
     split: Split
     model: nn.Module  # in eval mode, holding the best weights
+
+    @property
+    def keep_accents(self) -> bool:
+        """Whether the run's names kept their accents (else they were transliterated to ASCII)."""
+        return bool(self.config.get("data", {}).get("keep_accents", False))
 
     @property
     def names(self) -> set[str]:
