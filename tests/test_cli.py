@@ -117,6 +117,8 @@ BAD_TRAIN = {
     "non-numeric steps": ["--steps", "many"],
     "option of another model": ["--model", "bigram", "--hidden", "10"],
     "unknown recipe": ["--recipe", "slow"],
+    "seed out of range": ["--seed", str(2**64)],
+    "infinite learning rate": ["--lr", "inf"],
     "device that is not here": ["--device", "mps" if torch.cuda.is_available() else "cuda"],
     "unknown device": ["--device", "tpu"],
 }
@@ -139,6 +141,8 @@ BAD_USE = {
     "zero temperature": ["sample", "{run}", "--temperature", "0"],
     "negative temperature": ["sample", "{run}", "--temperature", "-1"],
     "zero names": ["sample", "{run}", "-n", "0"],
+    "seed out of range": ["sample", "{run}", "--seed", str(2**64)],
+    "negative seed": ["sample", "{run}", "--seed", "-1"],
     "prefix outside the vocabulary": ["sample", "{run}", "--prefix", "x9"],
     "score a name outside the vocabulary": ["score", "{run}", "Zürich 2"],
     "no command": [],

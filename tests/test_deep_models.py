@@ -82,7 +82,8 @@ def test_calibration_sets_the_training_set_statistics(notebook_data):
 def test_train_reports_the_initial_loss(cli, tiny_names_file, tmp_path):
     def first_loss(*options):
         result = cli("train", "--model", "deep-mlp", "--depth", "2", "--hidden", "32", "--steps", "3",
-                     "--data", str(tiny_names_file), "--out", str(tmp_path / "-".join(options or ["default"])),
+                     "--data", str(tiny_names_file),
+                     "--out", str(tmp_path / "-".join(options or ["default"])),
                      "--quiet", *options)
         assert result.code == 0, result.err
         line = next(line for line in result.out.splitlines() if line.startswith("initial loss"))

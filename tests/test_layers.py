@@ -105,15 +105,21 @@ def test_batchnorm_training_matches_torch(momentum):
     ref = torch_batchnorm(layer)
     for _ in range(4):  # several steps: the running statistics accumulate
         x = (torch.randn(16, 6, dtype=torch.float64) * 3 + 2).requires_grad_()
-        out, expected = layer(x), ref(x)
-        assert_close(out, expected)
-        upstream = torch.randn_like(out)
-        out.backward(upstream)
-        ours = grads(x, layer.weight, layer.bias)
-        expected.backward(upstream)
-        assert_close(ours, grads(x, ref.weight, ref.bias))
-        assert_close(layer.running_mean, ref.running_mean)
-        assert_close(layer.running_var, ref.running_var)
+        assert_training_step_matches(layer, ref, x)
+
+
+def assert_training_step_matches(layer, ref, x):
+    """Outputs, gradients and running statistics of one training step agree with torch's, whose
+    BatchNorm1d sees (B, T, C) inputs flattened to (B*T, C)."""
+    out, expected = layer(x), ref(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+    assert_close(out, expected)
+    upstream = torch.randn_like(out)
+    out.backward(upstream)
+    ours = grads(x, layer.weight, layer.bias)
+    expected.backward(upstream)
+    assert_close(ours, grads(x, ref.weight, ref.bias))
+    assert_close(layer.running_mean, ref.running_mean)
+    assert_close(layer.running_var, ref.running_var)
 
 
 def test_batchnorm_training_normalises_with_the_biased_variance():
@@ -145,15 +151,7 @@ def test_batchnorm_on_sequences_matches_torch_on_the_flattened_batch():
     ref = torch_batchnorm(layer)
     for _ in range(3):
         x = (torch.randn(8, 3, 4, dtype=torch.float64) * 2 + 1).requires_grad_()
-        out, expected = layer(x), ref(x.reshape(-1, 4)).reshape(8, 3, 4)
-        assert_close(out, expected)
-        upstream = torch.randn_like(out)
-        out.backward(upstream)
-        ours = grads(x, layer.weight, layer.bias)
-        expected.backward(upstream)
-        assert_close(ours, grads(x, ref.weight, ref.bias))
-        assert_close(layer.running_mean, ref.running_mean)
-        assert_close(layer.running_var, ref.running_var)
+        assert_training_step_matches(layer, ref, x)
     layer.eval(), ref.eval()
     x = torch.randn(2, 3, 4, dtype=torch.float64)
     assert_close(layer(x), ref(x.reshape(-1, 4)).reshape(2, 3, 4))

@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import fields
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         print("villanueva: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `villanueva sample RUN | head`: the reader left, that is fine
-        sys.stdout = open("/dev/null", "w")
+        # Point stdout at /dev/null so that the flush at exit does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
@@ -49,9 +51,12 @@ def build_parser() -> Parser:
 
 
 def _add_train(commands) -> None:
+    models = "\n".join(f"  {name:10} {spec.summary}" for name, spec in MODELS.items())
     train = commands.add_parser("train", help="train a model and write a run directory",
                                 description="Train a model on a list of names (default: the "
-                                            "municipalities of Spain) and write a run directory.")
+                                            "municipalities of Spain) and write a run directory.",
+                                epilog=f"models:\n{models}",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     train.set_defaults(command=cmd_train)
     train.add_argument("--resume", metavar="RUN", type=Path,
                        help="continue an interrupted run from its last checkpoint")
@@ -73,7 +78,8 @@ def _add_train(commands) -> None:
     run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
     run.add_argument("--batch-size", type=int, metavar="N", help="examples per step (default: the recipe's)")
     run.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
-    run.add_argument("--seed", type=int, metavar="N", help="seed of initialisation, batches and samples (default 42)")
+    run.add_argument("--seed", type=int, metavar="N",
+                     help="seed of initialisation, batches and samples (default 42)")
     run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_model_options(train.add_argument_group("model options (each model uses its own)"))

@@ -25,7 +25,7 @@ MODELS: dict[str, ModelSpec] = {
     "bigram": ModelSpec(BigramConfig, Bigram, "count table: one character predicts the next"),
     "mlp": ModelSpec(MLPConfig, MLP, "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
     "mlp-bn": ModelSpec(MLPBNConfig, DeepMLP, "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
-    "deep-mlp": ModelSpec(DeepMLPConfig, DeepMLP, "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BatchNorm"),
+    "deep-mlp": ModelSpec(DeepMLPConfig, DeepMLP, "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BN"),
 }
 
 

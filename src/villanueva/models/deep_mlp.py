@@ -1,6 +1,7 @@
 """MLPs built from the hand-written layers, with the switches that show why each fix matters.
 
-    Embedding -> FlattenConsecutive(block) -> depth x [Linear -> BatchNorm1d -> Tanh] -> Linear (-> BatchNorm1d)
+    Embedding -> FlattenConsecutive(block) -> depth x [Linear -> BatchNorm1d -> Tanh]
+              -> Linear (-> BatchNorm1d)
 
 `mlp-bn` (the notebooks' MLPv1) is depth 1 with no output BatchNorm; `deep-mlp` (MLPv3) is depth 5
 with one. The switches reproduce the notebooks' failure modes:

@@ -200,4 +200,5 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         model.load_state_dict(state)
     except RuntimeError as error:
         first_line = str(error).splitlines()[0] if str(error) else "shapes differ"
-        raise UserError(f"{path} does not match the model in config.json / vocab.json: {first_line}") from None
+        raise UserError(f"{path} does not match the model in config.json / vocab.json: "
+                        f"{first_line}") from None

@@ -35,6 +35,8 @@ class TrainConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
         if not self.lr <= MAX_LR:  # also rejects nan and inf
             raise UserError(f"--lr must be at most {MAX_LR:g}, got {self.lr:g}")
+        if not 0 <= self.seed < 2**63:
+            raise UserError(f"--seed must be between 0 and 2**63 - 1, got {self.seed}")
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown optimizer {self.optimizer!r} (choose from: {', '.join(OPTIMIZERS)})")
         if self.schedule not in SCHEDULES:

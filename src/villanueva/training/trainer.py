@@ -151,7 +151,8 @@ class _Loop:
     def _next_batch(self) -> torch.Tensor:
         """Indices of the next minibatch; every example once per epoch, reshuffled each epoch."""
         if self.cursor + self.batch_size > len(self.targets):
-            self.order = torch.randperm(len(self.targets), generator=self.generator).to(self.targets.device)
+            self.order = torch.randperm(len(self.targets), generator=self.generator)
+            self.order = self.order.to(self.targets.device)
             self.cursor = 0
         batch = self.order[self.cursor:self.cursor + self.batch_size]
         self.cursor += self.batch_size
@@ -191,13 +192,15 @@ class _Loop:
 
     def checkpoint(self) -> Checkpoint:
         optimizer_tensors, param_groups = optimizer_to_flat(self.optimizer)
+        scheduler = {key: value for key, value in self.scheduler.state_dict().items()
+                     if key != "lr_lambdas"}  # the lambda is rebuilt from the config
         tensors = {**prefixed("model", self.model.state_dict()), **prefixed("best", self.best[2]),
-                   **optimizer_tensors, "order": self.order.cpu(), "pending_losses": self._pending_losses().cpu(),
+                   **optimizer_tensors, "order": self.order.cpu(),
+                   "pending_losses": self._pending_losses().cpu(),
                    "generator": self.generator.get_state(), "global_rng": torch.get_rng_state()}
-        meta = {"step": self.step, "cursor": self.cursor, "best_val": self.best[0], "best_step": self.best[1],
-                "history": self.history, "initial_loss": self.first_loss, "seconds": self.seconds_before,
-                "param_groups": param_groups,
-                "scheduler": {k: v for k, v in self.scheduler.state_dict().items() if k != "lr_lambdas"}}
+        meta = {"step": self.step, "cursor": self.cursor, "best_val": self.best[0],
+                "best_step": self.best[1], "history": self.history, "initial_loss": self.first_loss,
+                "seconds": self.seconds_before, "param_groups": param_groups, "scheduler": scheduler}
         return Checkpoint(tensors, meta)
 
     def restore(self, checkpoint: Checkpoint) -> None:
@@ -215,7 +218,8 @@ class _Loop:
             self.best = (meta["best_val"], meta["best_step"], unprefixed("best", tensors))
         except (KeyError, RuntimeError, ValueError, TypeError) as error:
             first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise UserError(f"the checkpoint does not match this run's model or settings ({first_line})") from None
+            raise UserError(f"the checkpoint does not match this run's model or settings "
+                            f"({first_line})") from None
 
 
 class _ctrl_c_requests_stop:
