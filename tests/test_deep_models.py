@@ -4,10 +4,11 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from villanueva.data import Vocab, context_windows, load_corpus, split_names
 from villanueva.models import build_model, make_config
-from villanueva.models.layers import BatchNorm1d, Linear
+from villanueva.models.layers import BatchNorm1d, Linear, Tanh
 from villanueva.training import calibrate_batchnorm, initial_loss
 
 
@@ -93,3 +94,25 @@ def test_train_reports_the_initial_loss(cli, tiny_names_file, tmp_path):
     assert abs(loss - uniform) < 0.2
     loss, uniform = first_loss("--init", "naive", "--no-batchnorm")
     assert loss > 2 * uniform
+
+
+def tanh_output_gradient_stds(model, contexts, targets) -> list[float]:
+    """The spread of d(loss)/d(output) of every tanh layer, first layer first."""
+    outputs = []
+    for layer in model.layers:
+        if isinstance(layer, Tanh):
+            layer.register_forward_hook(lambda module, inputs, output: outputs.append(output))
+    loss = F.cross_entropy(model.train()(contexts), targets)
+    return [gradient.std().item() for gradient in torch.autograd.grad(loss, outputs)]
+
+
+def test_without_the_fixes_gradient_scale_drifts_across_depth(notebook_data):
+    """Naive init, no BatchNorm: each tanh layer scales the backward signal by a different
+    factor, so layers far apart learn at very different rates; Kaiming + BatchNorm keeps it even."""
+    vocab, (contexts, targets) = notebook_data
+    sample = slice(0, 2000)
+    naive = tanh_output_gradient_stds(untrained("deep-mlp", vocab, init="naive", batchnorm=False),
+                                      contexts[sample], targets[sample])
+    fixed = tanh_output_gradient_stds(untrained("deep-mlp", vocab), contexts[sample], targets[sample])
+    assert max(naive) / min(naive) > 20, naive
+    assert max(fixed) / min(fixed) < 3, fixed

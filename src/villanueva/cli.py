@@ -80,6 +80,8 @@ def _add_train(commands) -> None:
     run.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
     run.add_argument("--seed", type=int, metavar="N",
                      help="seed of initialisation, batches and samples (default 42)")
+    run.add_argument("--eval-every", type=int, metavar="N", help="steps between validations, each "
+                     "followed by a checkpoint (default: the recipe's, or 20 per run)")
     run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_model_options(train.add_argument_group("model options (each model uses its own)"))
@@ -169,7 +171,7 @@ def cmd_train(args) -> int:
     else:
         model, recipe_name = args.model or DEFAULT_MODEL, args.recipe or "fast"
         config = recipe(model, recipe_name, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                        seed=args.seed, device=args.device)
+                        seed=args.seed, device=args.device, eval_every=args.eval_every)
         out = args.out or Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
         split_seed = NOTEBOOK_SEED if args.split_seed is None else args.split_seed
         data = DataOptions(args.data, args.column, args.keep_accents, split_seed)
@@ -191,7 +193,7 @@ def _reject_with_resume(args, model_options: dict) -> None:
                 "--keep-accents": args.keep_accents or None, "--split-seed": args.split_seed,
                 "--out": args.out, "--recipe": args.recipe, "--steps": args.steps,
                 "--batch-size": args.batch_size, "--lr": args.lr, "--seed": args.seed,
-                "--device": args.device,
+                "--eval-every": args.eval_every, "--device": args.device,
                 **{"--" + key.replace("_", "-"): value for key, value in model_options.items()}}
     given = [flag for flag, value in settings.items() if value is not None]
     if given:

@@ -43,8 +43,10 @@ class TrainConfig:
             raise UserError(f"unknown schedule {self.schedule!r} (choose from: {', '.join(SCHEDULES)})")
         if not 0 <= self.decay_at <= 1 or not 0 <= self.final_lr_factor <= 1:
             raise UserError("decay_at and final_lr_factor must lie between 0 and 1")
-        if self.warmup < 0 or self.weight_decay < 0 or self.eval_every < 0:
-            raise UserError("warmup, weight_decay and eval_every must not be negative")
+        if self.eval_every < 0:
+            raise UserError(f"--eval-every must be positive, got {self.eval_every}")
+        if self.warmup < 0 or self.weight_decay < 0:
+            raise UserError("warmup and weight_decay must not be negative")
 
     @property
     def validation_interval(self) -> int:
