@@ -19,6 +19,15 @@ def test_quick_reproduce_writes_the_table(cli, tiny_names_file, tmp_path):
     assert config["train"]["lr"] == 0.1 and config["train"]["batch_size"] == 64
 
 
-def test_reproduce_rejects_a_bad_scale(cli, tmp_path):
+def test_reproduce_rejects_a_bad_scale_or_row(cli, tmp_path):
     result = cli("reproduce", "--scale", "2", "--out", str(tmp_path / "r"))
     assert result.code == 2 and "--scale" in result.err
+    result = cli("reproduce", "--models", "mlp,gpt", "--out", str(tmp_path / "r"))
+    assert result.code == 2 and "no gpt" in result.err
+
+
+def test_reproduce_chosen_rows(cli, tiny_names_file, tmp_path):
+    result = cli("reproduce", "--data", str(tiny_names_file), "--scale", "0.0005", "--models",
+                 "bigram,mlp-bn", "--out", str(tmp_path / "r"), "--quiet")
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["bigram", "mlp-bn", "results.md"]

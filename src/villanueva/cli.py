@@ -155,6 +155,8 @@ def _add_reproduce(commands) -> None:
                            help="shorten every recipe to this fraction of its steps (default 1)")
     reproduce.add_argument("--out", metavar="DIR", type=Path,
                            help="directory for the runs and results.md (default runs/reproduce-<time>)")
+    reproduce.add_argument("--models", metavar="LIST", type=lambda text: text.split(","),
+                           help="comma-separated rows to train, e.g. mlp,mlp-bn (default: all)")
     reproduce.add_argument("--device", default="cpu", metavar="NAME", help="cpu (default), cuda or mps")
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -267,7 +269,7 @@ def cmd_reproduce(args) -> int:
         print(f"{row.label:6} {row.model:9} val best {summary.best['val']:.4f} "
               f"(notebooks {row.published_val}) in {summary.seconds:.1f} s", file=sys.stderr)
 
-    table = reproduce(out, DataOptions(args.data, args.column), args.scale, args.device,
+    table = reproduce(out, DataOptions(args.data, args.column), args.scale, args.device, args.models,
                       progress=not args.quiet, on_row=report)
     print(table)
     print(f"written to {out / 'results.md'}")

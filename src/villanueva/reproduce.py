@@ -35,22 +35,33 @@ NOTEBOOK_TABLE = (
 
 
 def reproduce(out: Path, data: DataOptions, scale: float = 1.0, device: str = "cpu",
-              progress: bool = False, on_row=lambda row, summary: None) -> str:
-    """Train each row into `out/<model>`, write `out/results.md` and return its markdown."""
+              models: list[str] | None = None, progress: bool = False,
+              on_row=lambda row, summary: None) -> str:
+    """Train each row (or those of `models`) into `out/<model>`, write `out/results.md` and
+    return its markdown."""
     if not 0 < scale <= 1:
         raise UserError(f"--scale must be in (0, 1], got {scale}")
+    rows = _chosen_rows(models)
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} already exists; choose a new --out")
     results = []
-    for row in NOTEBOOK_TABLE:
+    for row in rows:
         config = _scaled(recipe(row.model, "notebook", device=device), scale)
         summary = train_run(out / row.model, row.model, {}, config, data, "notebook", progress)
         results.append((row, summary))
         on_row(row, summary)
-    table = results_markdown(results, data, scale, device)
+    table = results_markdown(results, data, _command(data, scale, models), device)
     write_text(out / "results.md", table)
     return table
+
+
+def _chosen_rows(models: list[str] | None) -> list[NotebookRow]:
+    known = [row.model for row in NOTEBOOK_TABLE]
+    unknown = sorted(set(models or []) - set(known))
+    if unknown:
+        raise UserError(f"the notebooks' table has no {', '.join(unknown)} (it has: {', '.join(known)})")
+    return [row for row in NOTEBOOK_TABLE if models is None or row.model in models]
 
 
 def _scaled(config, scale: float):
@@ -58,10 +69,16 @@ def _scaled(config, scale: float):
                    eval_every=max(1, round(config.validation_interval * scale)))
 
 
+def _command(data: DataOptions, scale: float, models: list[str] | None) -> str:
+    options = {"--data": data.path, "--column": data.column,
+               "--scale": f"{scale:g}" if scale != 1 else None,
+               "--models": ",".join(models) if models else None}
+    return " ".join(["villanueva reproduce"] + [f"{flag} {value}" for flag, value in options.items()
+                                                 if value is not None])
+
+
 def results_markdown(results: list[tuple[NotebookRow, RunSummary]], data: DataOptions,
-                     scale: float, device: str) -> str:
-    command = "villanueva reproduce" + (f" --data {data.path}" if data.path else "") + \
-        (f" --column {data.column}" if data.column else "") + (f" --scale {scale:g}" if scale != 1 else "")
+                     command: str, device: str) -> str:
     lines = [
         "# The notebooks' table, reproduced",
         "",

@@ -4,7 +4,7 @@
     vocab.json         the characters, id 0 = '.'
     split.json         the train / val / test names, so a run is self-contained
     model.safetensors  the best weights by validation loss (safetensors: loading runs no code)
-    metrics.jsonl      one JSON record per validation, then a final summary record
+    metrics.jsonl      the initial loss, one JSON record per validation, then a final summary
     samples.txt        names sampled from the final model
     checkpoint.safetensors  while training: everything needed to resume (removed when done)
 
