@@ -25,6 +25,17 @@ def model_device(model: nn.Module) -> torch.device:
     return next(iter(model.state_dict().values())).device
 
 
+def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """model.load_state_dict(state), with a one-line UserError naming the first mismatch."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        # torch lists every problem on its own line after a header; the first one is enough.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else "the shapes differ")
+        raise UserError(f"{source} does not fit this model: {detail}") from None
+
+
 def count_parameters(model: nn.Module) -> int:
     """Trainable parameters; for a counted model, the size of its table."""
     if getattr(model, "fitted_by_counting", False):

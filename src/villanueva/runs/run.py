@@ -23,6 +23,7 @@ from torch import nn
 from villanueva.data import Split, Vocab
 from villanueva.errors import UserError
 from villanueva.models import build_model, make_config
+from villanueva.models.base import load_weights
 from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
 from villanueva.training.checkpoint import Checkpoint
@@ -131,7 +132,9 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
         raise UserError(f"run directory not found: {path}")
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing:
-        raise UserError(f"{path} is not a complete run directory (missing {', '.join(missing)})")
+        hint = (f"; it was interrupted: villanueva train --resume {path}"
+                if (path / CHECKPOINT).is_file() else "")
+        raise UserError(f"{path} is not a complete run directory (missing {', '.join(missing)}){hint}")
     run = read_run_setup(path)
     _load_weights(run.model, path / WEIGHTS)
     run.model.to(device).eval()
@@ -141,9 +144,10 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
 def read_run_setup(path: Path) -> Run:
     """The config, vocab and split of a run, and its model built untrained from them."""
     config = _read_json(path / CONFIG)
-    if not isinstance(config, dict) or config.get("format") != FORMAT_VERSION:
-        raise UserError(f"{path / CONFIG} is not a run config this version of villanueva reads "
-                        f"(format {FORMAT_VERSION})")
+    found = config.get("format") if isinstance(config, dict) else None
+    if found != FORMAT_VERSION:
+        raise UserError(f"{path / CONFIG} has run format {found}; this version of villanueva reads "
+                        f"format {FORMAT_VERSION}")
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
         split = Split(**_read_json(path / SPLIT))
@@ -196,9 +200,4 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         state = safetensors.torch.load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
         raise UserError(f"{path} is not a readable safetensors file ({error})") from None
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        first_line = str(error).splitlines()[0] if str(error) else "shapes differ"
-        raise UserError(f"{path} does not match the model in config.json / vocab.json: "
-                        f"{first_line}") from None
+    load_weights(model, state, f"{path} (weights for another config.json / vocab.json?)")

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm import tqdm
 
 from villanueva.errors import UserError
+from villanueva.models.base import load_weights
 from villanueva.training.batchnorm import batchnorm_layers
 from villanueva.training.checkpoint import (Checkpoint, optimizer_from_flat, optimizer_to_flat, prefixed,
                                            unprefixed)
@@ -205,8 +206,8 @@ class _Loop:
 
     def restore(self, checkpoint: Checkpoint) -> None:
         tensors, meta = checkpoint.tensors, checkpoint.meta
+        load_weights(self.model, unprefixed("model", tensors), "the checkpoint")
         try:
-            self.model.load_state_dict(unprefixed("model", tensors))
             optimizer_from_flat(self.optimizer, tensors, meta["param_groups"])
             self.scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None]})
             self.generator.set_state(tensors["generator"])
