@@ -206,10 +206,10 @@ def _print_summary(summary) -> None:
     if summary.steps:
         print(f"initial loss {summary.initial_loss:.4f} (a uniform guess scores "
               f"ln {summary.vocab_size} = {math.log(summary.vocab_size):.4f})")
-        print(f"trained ({summary.parameters:,} parameters) for {summary.steps:,} steps "
+        print(f"trained {summary.model} ({summary.parameters:,} parameters) for {summary.steps:,} steps "
               f"in {summary.seconds:.1f} s; best validation at step {summary.best_step:,}")
     else:
-        print(f"fitted ({summary.parameters:,} parameters) by counting")
+        print(f"fitted {summary.model} ({summary.parameters:,} parameters) by counting")
     for part in ("train", "val"):
         print(f"{part} loss {summary.best[part]:.4f}")
     print("samples:")

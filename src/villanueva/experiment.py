@@ -35,6 +35,7 @@ class DataOptions:
 @dataclass
 class RunSummary:
     path: Path
+    model: str
     parameters: int
     steps: int               # 0 for a model fitted by counting
     best_step: int
@@ -64,7 +65,7 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     with RunWriter.create(out, config, vocab, split) as writer:
-        return _train_and_finish(writer, model, vocab, split, train_config, progress)
+        return _train_and_finish(writer, model_name, model, vocab, split, train_config, progress)
 
 
 def resume_run(path: Path, progress: bool = False) -> RunSummary:
@@ -75,17 +76,25 @@ def resume_run(path: Path, progress: bool = False) -> RunSummary:
         if any(record.get("final") for record in records):
             raise UserError(f"{path} has finished training; nothing to resume")
         checkpoint = read_checkpoint(writer.path)
-        train_config = TrainConfig(**setup.config["train"])
+        train_config = _saved_train_config(setup.config)
         model = setup.model.to(resolve_device(train_config.device))
         # Drop what was written after the checkpoint: the resumed run writes it again.
         writer.rewrite_metrics([{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]},
                                 *checkpoint.meta["history"]])
-        return _train_and_finish(writer, model, setup.vocab, setup.split, train_config, progress,
-                                 checkpoint)
+        return _train_and_finish(writer, setup.config["model"], model, setup.vocab, setup.split,
+                                 train_config, progress, checkpoint)
 
 
-def _train_and_finish(writer: RunWriter, model, vocab: Vocab, split: Split, train_config: TrainConfig,
-                      progress: bool, resume: Checkpoint | None = None) -> RunSummary:
+def _saved_train_config(config: dict) -> TrainConfig:
+    try:
+        return TrainConfig(**config["train"])
+    except (KeyError, TypeError) as error:
+        raise UserError(f"the run's config.json has unreadable training settings ({error})") from None
+
+
+def _train_and_finish(writer: RunWriter, model_name: str, model, vocab: Vocab, split: Split,
+                      train_config: TrainConfig, progress: bool,
+                      resume: Checkpoint | None = None) -> RunSummary:
     device = model_device(model)
     train_set, val_set = (tuple(t.to(device) for t in context_windows(names, vocab, model.block_size))
                           for names in (split.train, split.val))
@@ -104,8 +113,8 @@ def _train_and_finish(writer: RunWriter, model, vocab: Vocab, split: Split, trai
                            "seconds": round(result.seconds, 3), "parameters": parameters,
                            "best": best, "last": last})
     writer.remove_checkpoint()
-    return RunSummary(writer.path, parameters, result.steps_done, result.best_step, result.seconds,
-                      result.initial_loss, len(vocab), best, last, samples)
+    return RunSummary(writer.path, model_name, parameters, result.steps_done, result.best_step,
+                      result.seconds, result.initial_loss, len(vocab), best, last, samples)
 
 
 def _final_losses(model, train_config: TrainConfig, train_contexts, vocab, split) -> dict[str, float]:
