@@ -14,6 +14,7 @@ from villanueva.errors import UserError
 from villanueva.models import MODELS
 
 DEFAULT_MODEL = "mlp"
+KEPT_WITH_RESUME = {"command", "resume", "quiet"}  # every other train option is a setting
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,7 +67,7 @@ def _add_train(commands) -> None:
     data.add_argument("--data", metavar="FILE", help="names file, one per line, or a CSV with "
                       "--column (default: the embedded list of Spanish municipalities)")
     data.add_argument("--column", help="the CSV column that holds the names")
-    data.add_argument("--keep-accents", action="store_true",
+    data.add_argument("--keep-accents", action="store_true", default=None,  # None: not given
                       help="keep accents and ñ instead of transliterating to ASCII")
     data.add_argument("--split-seed", type=int, metavar="N",
                       help="seed of the 80/10/10 split (default 42, the notebooks' split)")
@@ -168,7 +169,7 @@ def cmd_train(args) -> int:
     model_options = {key[len("model_"):]: value for key, value in vars(args).items()
                      if key.startswith("model_")}
     if args.resume is not None:
-        _reject_with_resume(args, model_options)
+        _reject_with_resume(args)
         out, start = args.resume, partial(resume_run, args.resume, progress=not args.quiet)
     else:
         model, recipe_name = args.model or DEFAULT_MODEL, args.recipe or "fast"
@@ -176,7 +177,7 @@ def cmd_train(args) -> int:
                         seed=args.seed, device=args.device, eval_every=args.eval_every)
         out = args.out or Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
         split_seed = NOTEBOOK_SEED if args.split_seed is None else args.split_seed
-        data = DataOptions(args.data, args.column, args.keep_accents, split_seed)
+        data = DataOptions(args.data, args.column, bool(args.keep_accents), split_seed)
         start = partial(train_run, out, model, model_options, config, data, recipe_name,
                         progress=not args.quiet)
     try:
@@ -189,15 +190,10 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _reject_with_resume(args, model_options: dict) -> None:
+def _reject_with_resume(args) -> None:
     """--resume continues a run with the settings it was started with; say so if others are given."""
-    settings = {"--model": args.model, "--data": args.data, "--column": args.column,
-                "--keep-accents": args.keep_accents or None, "--split-seed": args.split_seed,
-                "--out": args.out, "--recipe": args.recipe, "--steps": args.steps,
-                "--batch-size": args.batch_size, "--lr": args.lr, "--seed": args.seed,
-                "--eval-every": args.eval_every, "--device": args.device,
-                **{"--" + key.replace("_", "-"): value for key, value in model_options.items()}}
-    given = [flag for flag, value in settings.items() if value is not None]
+    given = ["--" + name.removeprefix("model_").replace("_", "-") for name, value in vars(args).items()
+             if name not in KEPT_WITH_RESUME and value is not None]
     if given:
         raise UserError(f"--resume continues a run with its own settings; drop {', '.join(given)}")
 
