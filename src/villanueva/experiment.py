@@ -9,13 +9,13 @@ from pathlib import Path
 
 import torch
 
-from villanueva.data import Corpus, Split, Vocab, context_windows, load_corpus, split_names
+from villanueva.data import Corpus, Split, Vocab, load_corpus, split_names
 from villanueva.errors import UserError
 from villanueva.inference import sample_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import count_parameters, model_device
 from villanueva.runs import RunWriter, read_checkpoint, read_metrics, read_run_setup
-from villanueva.training import (Callbacks, Checkpoint, TrainConfig, calibrate_batchnorm, check_trainable,
+from villanueva.training import (Callbacks, model_examples, Checkpoint, TrainConfig, calibrate_batchnorm, check_trainable,
                                  resolve_device, split_losses, train)
 
 SAMPLES_SAVED = 20
@@ -96,7 +96,7 @@ def _train_and_finish(writer: RunWriter, model_name: str, model, vocab: Vocab, s
                       train_config: TrainConfig, progress: bool,
                       resume: Checkpoint | None = None) -> RunSummary:
     device = model_device(model)
-    train_set, val_set = (tuple(t.to(device) for t in context_windows(names, vocab, model.block_size))
+    train_set, val_set = (tuple(t.to(device) for t in model_examples(model, names, vocab))
                           for names in (split.train, split.val))
     callbacks = Callbacks(on_validation=writer.append_metrics, on_best=writer.save_weights,
                           on_checkpoint=writer.save_checkpoint)

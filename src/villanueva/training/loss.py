@@ -7,28 +7,36 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from villanueva.data import Split, Vocab, context_windows
+from villanueva.data import Split, Vocab
 from villanueva.models.base import model_device
+from villanueva.training.examples import IGNORED, characters, model_examples
 
 EVAL_BATCH = 16_384
 
 
+def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy of `targets` of any shape under `logits` of that shape + (vocab,), skipping
+    IGNORED targets; "mean" is per scored character, as the DESIGN loss is."""
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                           ignore_index=IGNORED, reduction=reduction)
+
+
 @torch.no_grad()
 def split_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) -> float:
-    """Mean NLL of `targets` given `contexts`, computed in eval mode in large batches."""
+    """Mean NLL per character of `targets` given `contexts`, computed in eval mode in large batches."""
     was_training = model.training
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=targets.device)
     for start in range(0, len(targets), EVAL_BATCH):
         logits = model(contexts[start:start + EVAL_BATCH])
-        total += F.cross_entropy(logits.float(), targets[start:start + EVAL_BATCH], reduction="sum")
+        total += batch_loss(logits, targets[start:start + EVAL_BATCH], reduction="sum")
     model.train(was_training)
-    return total.item() / len(targets)
+    return total.item() / characters(targets)
 
 
 def names_loss(model: nn.Module, vocab: Vocab, names: list[str]) -> float:
     """The loss of `model` over a list of names (one part of a split)."""
-    contexts, targets = context_windows(names, vocab, model.block_size)
+    contexts, targets = model_examples(model, names, vocab)
     device = model_device(model)
     return split_loss(model, contexts.to(device), targets.to(device))
 
@@ -48,4 +56,4 @@ def initial_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor
     A well-initialised model starts near ln(vocab size), the loss of a uniform guess."""
     probe = copy.deepcopy(model).train()
     logits = probe(contexts[:INITIAL_LOSS_EXAMPLES])
-    return F.cross_entropy(logits.float(), targets[:INITIAL_LOSS_EXAMPLES]).item()
+    return batch_loss(logits, targets[:INITIAL_LOSS_EXAMPLES]).item()

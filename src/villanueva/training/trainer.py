@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -26,10 +25,10 @@ from villanueva.training.batchnorm import batchnorm_layers
 from villanueva.training.checkpoint import (Checkpoint, optimizer_from_flat, optimizer_to_flat, prefixed,
                                            unprefixed)
 from villanueva.training.config import TrainConfig
-from villanueva.training.loss import initial_loss, split_loss
+from villanueva.training.examples import Examples
+from villanueva.training.loss import batch_loss, initial_loss, split_loss
 
 PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
-Examples = tuple[torch.Tensor, torch.Tensor]  # contexts (N, T), targets (N,)
 
 
 class TrainingInterrupted(Exception):
@@ -142,7 +141,7 @@ class _Loop:
 
     def _step(self) -> torch.Tensor:
         batch = self._next_batch()
-        loss = F.cross_entropy(self.model(self.contexts[batch]), self.targets[batch])
+        loss = batch_loss(self.model(self.contexts[batch]), self.targets[batch])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
