@@ -4,11 +4,11 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from villanueva.data import Vocab, context_windows, load_corpus, split_names
+from villanueva.diagnostics import take_snapshot
 from villanueva.models import build_model, make_config
-from villanueva.models.layers import BatchNorm1d, Linear, Tanh
+from villanueva.models.layers import BatchNorm1d, Linear
 from villanueva.training import calibrate_batchnorm, initial_loss
 
 
@@ -98,12 +98,7 @@ def test_train_reports_the_initial_loss(cli, tiny_names_file, tmp_path):
 
 def tanh_output_gradient_stds(model, contexts, targets) -> list[float]:
     """The spread of d(loss)/d(output) of every tanh layer, first layer first."""
-    outputs = []
-    for layer in model.layers:
-        if isinstance(layer, Tanh):
-            layer.register_forward_hook(lambda module, inputs, output: outputs.append(output))
-    loss = F.cross_entropy(model.train()(contexts), targets)
-    return [gradient.std().item() for gradient in torch.autograd.grad(loss, outputs)]
+    return [layer.grad_std for layer in take_snapshot(model, contexts, targets).layers]
 
 
 def test_without_the_fixes_gradient_scale_drifts_across_depth(notebook_data):

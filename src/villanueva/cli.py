@@ -4,6 +4,7 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 import time
 from dataclasses import fields
 from functools import partial
@@ -14,7 +15,7 @@ from villanueva.errors import UserError
 from villanueva.models import MODELS
 
 DEFAULT_MODEL = "mlp"
-KEPT_WITH_RESUME = {"command", "resume", "quiet"}  # every other train option is a setting
+KEPT_WITH_RESUME = {"command", "resume", "quiet", "threads"}  # every other train option is a setting
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,6 +28,9 @@ class Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from villanueva.training import use_threads
+
+        use_threads(args.threads)
         return args.command(args) or 0
     except UserError as error:
         print(f"villanueva: error: {' '.join(str(error).split())}", file=sys.stderr)
@@ -48,11 +52,16 @@ def build_parser() -> Parser:
     _add_sample(commands)
     _add_score(commands)
     _add_reproduce(commands)
+    _add_diagnose(commands)
+    _add_lr_find(commands)
+    for command in commands.choices.values():
+        command.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: "
+                             "one per core this process may use, or OMP_NUM_THREADS when set)")
     return parser
 
 
 def _add_train(commands) -> None:
-    models = "\n".join(f"  {name:10} {spec.summary}" for name, spec in MODELS.items())
+    models = "\n".join(f"  {name:11} {spec.summary}" for name, spec in MODELS.items())
     train = commands.add_parser("train", help="train a model and write a run directory",
                                 description="Train a model on a list of names (default: the "
                                             "municipalities of Spain) and write a run directory.",
@@ -63,7 +72,35 @@ def _add_train(commands) -> None:
                        help="continue an interrupted run from its last checkpoint")
     train.add_argument("--model", choices=list(MODELS), metavar="NAME",
                        help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})")
-    data = train.add_argument_group("data")
+    _add_data_options(train.add_argument_group("data"))
+    run = train.add_argument_group("training")
+    run.add_argument("--out", metavar="DIR", type=Path,
+                     help="run directory to create (default runs/<model>-<time>)")
+    run.add_argument("--recipe", metavar="NAME", help="fast (default) or notebook: the study "
+                     "notebooks' SGD recipe, for reproducing their numbers")
+    run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
+    run.add_argument("--batch-size", type=int, metavar="N", help="examples per step: characters for "
+                     "window models, whole names for gru and transformer (default: the recipe's)")
+    run.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    run.add_argument("--seed", type=int, metavar="N",
+                     help="seed of initialisation, batches and samples (default 42)")
+    run.add_argument("--eval-every", type=int, metavar="N", help="steps between validations, each "
+                     "followed by a checkpoint (default: the recipe's, or 20 per run)")
+    run.add_argument("--patience", type=int, metavar="N", help="early stopping: stop after N "
+                     "validations without a better validation loss (default 0: never)")
+    run.add_argument("--weight-decay", type=float, metavar="W", help="decoupled weight decay of "
+                     "weight matrices and embeddings (default: the recipe's, 0)")
+    run.add_argument("--warmup", type=int, metavar="N", help="steps of linear learning-rate "
+                     "warm-up from 0 (default: the recipe's, 0)")
+    run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--diagnose", action="store_true", default=None,  # None: not given
+                     help="record update:data ratios while training and diagnose the run at the "
+                          "end, as `villanueva diagnose` does")
+    _add_model_options(train.add_argument_group("model options (each model uses its own)"))
+
+
+def _add_data_options(data) -> None:
     data.add_argument("--data", metavar="FILE", help="names file, one per line, or a CSV with "
                       "--column (default: the embedded list of Spanish municipalities)")
     data.add_argument("--column", help="the CSV column that holds the names")
@@ -71,21 +108,6 @@ def _add_train(commands) -> None:
                       help="keep accents and ñ instead of transliterating to ASCII")
     data.add_argument("--split-seed", type=int, metavar="N",
                       help="seed of the 80/10/10 split (default 42, the notebooks' split)")
-    run = train.add_argument_group("training")
-    run.add_argument("--out", metavar="DIR", type=Path,
-                     help="run directory to create (default runs/<model>-<time>)")
-    run.add_argument("--recipe", metavar="NAME", help="fast (default) or notebook: the study "
-                     "notebooks' SGD recipe, for reproducing their numbers")
-    run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
-    run.add_argument("--batch-size", type=int, metavar="N", help="examples per step (default: the recipe's)")
-    run.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
-    run.add_argument("--seed", type=int, metavar="N",
-                     help="seed of initialisation, batches and samples (default 42)")
-    run.add_argument("--eval-every", type=int, metavar="N", help="steps between validations, each "
-                     "followed by a checkpoint (default: the recipe's, or 20 per run)")
-    run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_model_options(train.add_argument_group("model options (each model uses its own)"))
 
 
 def _add_model_options(group) -> None:
@@ -145,7 +167,7 @@ def _add_score(commands) -> None:
 
 def _add_reproduce(commands) -> None:
     reproduce = commands.add_parser(
-        "reproduce", help="train the notebooks' table (bigram, MLPv0, MLPv1, MLPv3) and compare",
+        "reproduce", help="train the notebooks' table (bigram, MLPv0, MLPv1, MLPv3, WaveNet) and compare",
         description="Train every row of the study notebooks' table with their recipes on the "
                     "seed-compatible split and write a markdown table of the results.")
     reproduce.set_defaults(command=cmd_reproduce)
@@ -162,24 +184,64 @@ def _add_reproduce(commands) -> None:
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_diagnose(commands) -> None:
+    diagnose = commands.add_parser(
+        "diagnose", help="plots and verdicts on how healthy a run's training was",
+        description="Look inside a run's model at init and at the end of training (loss at init, "
+                    "activations, saturation, gradients, update:data ratios, loss curve, "
+                    "embeddings): write RUN/plots/*.png and RUN/diagnostics.json and say in words "
+                    "what looks unhealthy. See docs/diagnostics.md.")
+    diagnose.set_defaults(command=cmd_diagnose)
+    diagnose.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    diagnose.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+
+
+def _add_lr_find(commands) -> None:
+    lr_find = commands.add_parser(
+        "lr-find", help="sweep the learning rate over a short run and suggest one",
+        description="Train a new model for a few hundred steps while the learning rate grows "
+                    "exponentially, plot the loss against log10(lr) and suggest a learning rate: a "
+                    "tenth of the one at the lowest smoothed loss. Nothing is saved but the plot.")
+    lr_find.set_defaults(command=cmd_lr_find)
+    lr_find.add_argument("--model", choices=list(MODELS), metavar="NAME",
+                         help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})")
+    _add_data_options(lr_find.add_argument_group("data"))
+    sweep = lr_find.add_argument_group("sweep")
+    sweep.add_argument("--min-lr", type=float, default=1e-5, metavar="LR",
+                       help="first learning rate (default 1e-5)")
+    sweep.add_argument("--max-lr", type=float, default=10.0, metavar="LR",
+                       help="last learning rate (default 10)")
+    sweep.add_argument("--steps", type=int, default=300, metavar="N",
+                       help="steps of the sweep; it stops early once the loss blows up (default 300)")
+    sweep.add_argument("--out", metavar="FILE", type=Path,
+                       help="the plot, a .png file (default runs/lr-find-<model>-<time>.png)")
+    sweep.add_argument("--recipe", metavar="NAME", help="fast (default) or notebook: whose "
+                       "optimizer, batch size and weight decay to sweep with")
+    sweep.add_argument("--batch-size", type=int, metavar="N",
+                       help="examples per step (default: the recipe's)")
+    sweep.add_argument("--weight-decay", type=float, metavar="W", help="default: the recipe's")
+    sweep.add_argument("--seed", type=int, metavar="N",
+                       help="seed of initialisation and batches (default 42)")
+    sweep.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
+    _add_model_options(lr_find.add_argument_group("model options (each model uses its own)"))
+
+
 def cmd_train(args) -> int:
-    from villanueva.experiment import DataOptions, resume_run, train_run
+    from villanueva.experiment import resume_run, train_run
     from villanueva.training import TrainingInterrupted, recipe
 
-    model_options = {key[len("model_"):]: value for key, value in vars(args).items()
-                     if key.startswith("model_")}
     if args.resume is not None:
         _reject_with_resume(args)
         out, start = args.resume, partial(resume_run, args.resume, progress=not args.quiet)
     else:
         model, recipe_name = args.model or DEFAULT_MODEL, args.recipe or "fast"
         config = recipe(model, recipe_name, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                        seed=args.seed, device=args.device, eval_every=args.eval_every)
+                        seed=args.seed, device=args.device, eval_every=args.eval_every,
+                        patience=args.patience, weight_decay=args.weight_decay, warmup=args.warmup,
+                        diagnose=args.diagnose)
         out = args.out or Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-        split_seed = NOTEBOOK_SEED if args.split_seed is None else args.split_seed
-        data = DataOptions(args.data, args.column, bool(args.keep_accents), split_seed)
-        start = partial(train_run, out, model, model_options, config, data, recipe_name,
-                        progress=not args.quiet)
+        start = partial(train_run, out, model, _model_options(args), config, _data_options(args),
+                        recipe_name, progress=not args.quiet)
     try:
         summary = start()
     except TrainingInterrupted as stop:
@@ -187,7 +249,20 @@ def cmd_train(args) -> int:
               f"  villanueva train --resume {out}", file=sys.stderr)
         return 130
     _print_summary(summary)
+    if summary.diagnosis is not None:
+        _print_diagnosis(summary.diagnosis)
     return 0
+
+
+def _model_options(args) -> dict:
+    return {key[len("model_"):]: value for key, value in vars(args).items() if key.startswith("model_")}
+
+
+def _data_options(args):
+    from villanueva.experiment import DataOptions
+
+    split_seed = NOTEBOOK_SEED if args.split_seed is None else args.split_seed
+    return DataOptions(args.data, args.column, bool(args.keep_accents), split_seed)
 
 
 def _reject_with_resume(args) -> None:
@@ -204,6 +279,8 @@ def _print_summary(summary) -> None:
               f"ln {summary.vocab_size} = {math.log(summary.vocab_size):.4f})")
         print(f"trained {summary.model} ({summary.parameters:,} parameters) for {summary.steps:,} steps "
               f"in {summary.seconds:.1f} s; best validation at step {summary.best_step:,}")
+        if summary.stopped_early:
+            print("stopped early: the validation loss had stopped improving (--patience)")
     else:
         print(f"fitted {summary.model} ({summary.parameters:,} parameters) by counting")
     for part in ("train", "val"):
@@ -262,11 +339,48 @@ def cmd_reproduce(args) -> int:
     out = args.out or Path("runs") / f"reproduce-{time.strftime('%Y%m%d-%H%M%S')}"
 
     def report(row, summary):
-        print(f"{row.label:6} {row.model:9} val best {summary.best['val']:.4f} "
+        print(f"{row.label:7} {row.model:9} val best {summary.best['val']:.4f} "
               f"(notebooks {row.published_val}) in {summary.seconds:.1f} s", file=sys.stderr)
 
     table = reproduce(out, DataOptions(args.data, args.column), args.scale, args.device, args.models,
                       progress=not args.quiet, on_row=report)
     print(table)
     print(f"written to {out / 'results.md'}")
+    return 0
+
+
+def cmd_diagnose(args) -> int:
+    from villanueva.diagnostics import diagnose_run
+
+    _print_diagnosis(diagnose_run(args.run, args.device))
+    return 0
+
+
+def _print_diagnosis(diagnosis) -> None:
+    labels = {True: "ok", False: "UNHEALTHY", None: "note"}
+    print(f"diagnosis of {diagnosis.path}:")
+    for verdict in diagnosis.verdicts:
+        head = f"  {verdict.topic:14} {labels[verdict.healthy]:10} "
+        print(textwrap.fill(verdict.text, width=100, initial_indent=head,
+                            subsequent_indent=" " * len(head)))
+    print(f"plots and numbers written to {diagnosis.path / 'plots'} and "
+          f"{diagnosis.path / 'diagnostics.json'}")
+
+
+def cmd_lr_find(args) -> int:
+    from villanueva.diagnostics import SweepRange
+    from villanueva.experiment import lr_find_run
+    from villanueva.training import recipe
+
+    model = args.model or DEFAULT_MODEL
+    config = recipe(model, args.recipe or "fast", batch_size=args.batch_size, seed=args.seed,
+                    device=args.device, weight_decay=args.weight_decay)
+    out = args.out or Path("runs") / f"lr-find-{model}-{time.strftime('%Y%m%d-%H%M%S')}.png"
+    sweep = lr_find_run(out, model, _model_options(args), config, _data_options(args),
+                        SweepRange(args.min_lr, args.max_lr, args.steps))
+    print(f"swept lr from {sweep.lrs[0]:.2g} to {sweep.lrs[-1]:.2g} in {len(sweep.lrs)} steps; lowest "
+          f"smoothed loss {min(sweep.smoothed):.4f} at lr {sweep.lowest_lr:.2g}")
+    print(f"suggested lr {sweep.suggested:.2g}  "
+          f"(villanueva train --model {model} --lr {sweep.suggested:.2g})")
+    print(f"plot saved in {out}")
     return 0

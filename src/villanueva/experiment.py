@@ -15,8 +15,8 @@ from villanueva.inference import sample_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import count_parameters, model_device
 from villanueva.runs import RunWriter, read_checkpoint, read_metrics, read_run_setup
-from villanueva.training import (Callbacks, model_examples, Checkpoint, TrainConfig, calibrate_batchnorm, check_trainable,
-                                 resolve_device, split_losses, train)
+from villanueva.training import (Callbacks, model_examples, Checkpoint, TrainConfig, calibrate_batchnorm,
+                                 check_name_lengths, check_trainable, resolve_device, split_losses, train)
 
 SAMPLES_SAVED = 20
 
@@ -45,19 +45,14 @@ class RunSummary:
     best: dict[str, float]   # train / val / test loss of the saved (best by val) model
     last: dict[str, float]   # the same for the model after the last step
     samples: list[str]
+    stopped_early: bool = False  # training stopped before --steps: val loss stopped improving
+    diagnosis: object = None  # diagnostics.Diagnosis, with train --diagnose
 
 
 def train_run(out: Path, model_name: str, model_options: dict, train_config: TrainConfig,
               data: DataOptions, recipe_name: str = "fast", progress: bool = False) -> RunSummary:
     """Train a new model into the new run directory `out`."""
-    corpus = data.load()
-    split = split_names(corpus.names, data.split_seed)
-    vocab = Vocab.from_names(corpus.names)
-    model_config = make_config(model_name, **model_options)
-    device = resolve_device(train_config.device)
-    torch.manual_seed(train_config.seed)
-    model = build_model(model_name, model_config, len(vocab)).to(device)
-    check_trainable(model, train_config, sum(len(name) + 1 for name in split.train))
+    corpus, split, vocab, model_config, model = _start(model_name, model_options, train_config, data)
     config = {
         "model": model_name, "model_config": asdict(model_config), "recipe": recipe_name,
         "train": asdict(train_config),
@@ -66,6 +61,38 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
     }
     with RunWriter.create(out, config, vocab, split) as writer:
         return _train_and_finish(writer, model_name, model, vocab, split, train_config, progress)
+
+
+def _start(model_name: str, model_options: dict, train_config: TrainConfig, data: DataOptions):
+    """Corpus, split, vocab, model config and the untrained model (seeded, on its device), checked
+    against the training settings: how every run, and every lr sweep, starts."""
+    corpus = data.load()
+    split = split_names(corpus.names, data.split_seed)
+    vocab = Vocab.from_names(corpus.names)
+    model_config = make_config(model_name, **model_options)
+    device = resolve_device(train_config.device)
+    torch.manual_seed(train_config.seed)
+    model = build_model(model_name, model_config, len(vocab)).to(device)
+    check_trainable(model, train_config, sum(len(name) + 1 for name in split.train))
+    check_name_lengths(model, corpus.names)  # val and test are scored too
+    if train_config.diagnose:
+        from villanueva.diagnostics import check_diagnosable  # matplotlib loads only when asked for
+        check_diagnosable(model, model_name)
+    return corpus, split, vocab, model_config, model
+
+
+def lr_find_run(out: Path, model_name: str, model_options: dict, train_config: TrainConfig,
+                data: DataOptions, sweep=None):
+    """Sweep the learning rate over a short run of a new model (nothing is kept but the plot of loss
+    vs learning rate, written to `out`, a .png file); returns the diagnostics' LRSweep."""
+    from villanueva.diagnostics.lr_find import SweepRange, check_plot_path, lr_sweep, write_lr_plot
+
+    check_plot_path(out)
+    _, split, vocab, _, model = _start(model_name, model_options, train_config, data)
+    train_set = tuple(t.to(model_device(model)) for t in model_examples(model, split.train, vocab))
+    result = lr_sweep(model, train_set, train_config, sweep or SweepRange())
+    write_lr_plot(out, result)
+    return result
 
 
 def resume_run(path: Path, progress: bool = False) -> RunSummary:
@@ -111,10 +138,15 @@ def _train_and_finish(writer: RunWriter, model_name: str, model, vocab: Vocab, s
     parameters = count_parameters(model)
     writer.append_metrics({"final": True, "best_step": result.best_step, "steps": result.steps_done,
                            "seconds": round(result.seconds, 3), "parameters": parameters,
-                           "best": best, "last": last})
+                           "best": best, "last": last, "stopped_early": result.stopped_early})
     writer.remove_checkpoint()
+    diagnosis = None
+    if train_config.diagnose:
+        from villanueva.diagnostics import diagnose_run
+        diagnosis = diagnose_run(writer.path, train_config.device)
     return RunSummary(writer.path, model_name, parameters, result.steps_done, result.best_step,
-                      result.seconds, result.initial_loss, len(vocab), best, last, samples)
+                      result.seconds, result.initial_loss, len(vocab), best, last, samples,
+                      result.stopped_early, diagnosis)
 
 
 def _final_losses(model, train_config: TrainConfig, train_contexts, vocab, split) -> dict[str, float]:

@@ -8,6 +8,8 @@ Every character of a name, and the end token after it, is one example whose cont
 The windows are cut from one padded stream with `unfold`, so building them costs a few tensor
 operations however many names there are, and the result is two contiguous tensors (no Python
 lists of lists) that can live on the training device.
+
+Models that read whole names take one row per name instead (`whole_names`).
 """
 
 import torch
@@ -30,3 +32,23 @@ def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[to
     windows = stream.unfold(0, block_size + 1, 1)  # window i ends at stream position i + block_size
     chosen = is_target[block_size:]
     return windows[chosen, :block_size].contiguous(), windows[chosen, block_size].contiguous()
+
+
+def whole_names(names: list[str], vocab: Vocab, pad_target: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One row per name, for models that predict every position: inputs are the start token and
+    the characters, targets the characters and the end token, both int64 `(N, longest + 1)`:
+
+        "ab", "c"  ->  inputs [. a b]   targets [a b .]
+                              [. c .]           [c . pad_target]
+
+    Short rows are padded with the start token (inputs; a causal model never lets a later position
+    change an earlier one) and `pad_target` (targets, for the loss to skip).
+    """
+    lengths = torch.tensor([len(name) + 1 for name in names], dtype=torch.long)  # + the end token
+    is_name = torch.arange(int(lengths.max()) if names else 0) < lengths[:, None]
+    inputs = torch.zeros(is_name.shape, dtype=torch.long)
+    targets = torch.full(is_name.shape, pad_target, dtype=torch.long)
+    # Row-major boolean indexing fills name after name, so each stream is just the names joined.
+    inputs[is_name] = torch.tensor(vocab.encode("".join(f".{name}" for name in names)), dtype=torch.long)
+    targets[is_name] = torch.tensor(vocab.encode("".join(f"{name}." for name in names)), dtype=torch.long)
+    return inputs, targets

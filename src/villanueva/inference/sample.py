@@ -1,8 +1,12 @@
 """Invent names: sample many at once, one character per step for the whole batch.
 
-All names grow together; a row that has produced the end token is finished and ignored, and the
-loop stops as soon as every row has ended, so the cost is (longest name) model calls, not
-(number of names x name length) as in the notebooks' one-name-at-a-time loop.
+All names grow together, one character per model call for the whole batch; a name that has
+produced the end token leaves the batch, and the loop stops when none is left. The cost is
+(longest name) model calls over (total characters) rows, not (number of names x name length)
+model calls of one row as in the notebooks' one-name-at-a-time loop.
+
+A window model reads the last `block_size` ids, start tokens standing in before the name; a
+whole-name model reads the name so far from its one start token, and its last position predicts.
 """
 
 import secrets
@@ -12,7 +16,7 @@ from torch import nn
 
 from villanueva.data import END, Vocab
 from villanueva.errors import UserError
-from villanueva.models.base import model_device
+from villanueva.models.base import model_device, predicts_every_position
 
 MAX_LENGTH = 100
 CHUNK = 16_384  # names generated together
@@ -28,35 +32,68 @@ def sample_names(model: nn.Module, vocab: Vocab, count: int, *, temperature: flo
     if END in prefix:
         raise UserError(f"--prefix must not contain {END!r}: it is the end-of-name token")
     prefix_ids = vocab.encode(prefix)
+    limit = getattr(model, "max_length", None)  # a Transformer cannot read past its positions
+    if limit is not None:
+        if len(prefix_ids) > limit:
+            raise UserError(f"--prefix has {len(prefix_ids)} characters; this model reads names of "
+                            f"at most {limit}")
+        max_length = min(max_length, limit - len(prefix_ids))
     generator = torch.Generator(device=model_device(model))
     generator.manual_seed(seed if seed is not None else secrets.randbits(63))
     model.eval()
     names = []
     for start in range(0, count, CHUNK):  # bounded memory however many names are asked for
-        rows = _generate(model, min(CHUNK, count - start), prefix_ids, temperature, top_k, generator,
-                         max_length)
+        rows = _generate(model, len(vocab), min(CHUNK, count - start), prefix_ids, temperature, top_k,
+                         generator, max_length)
         names += [prefix + vocab.decode(_until_end(row)) for row in rows]
     return names
 
 
-def _generate(model: nn.Module, count: int, prefix_ids: list[int], temperature: float,
+def _generate(model: nn.Module, vocab_size: int, count: int, prefix_ids: list[int], temperature: float,
               top_k: int | None, generator: torch.Generator, max_length: int) -> list[list[int]]:
     """Ids of `count` continuations of the prefix, each up to its end token (0) or max_length."""
     device = model_device(model)
-    context = torch.zeros(count, model.block_size + len(prefix_ids), dtype=torch.long, device=device)
+    whole_name = predicts_every_position(model)
+    starts = 1 if whole_name else model.block_size
+    context = torch.zeros(count, starts + len(prefix_ids), dtype=torch.long, device=device)
     if prefix_ids:
-        context[:, -len(prefix_ids):] = torch.tensor(prefix_ids, device=device)
+        context[:, starts:] = torch.tensor(prefix_ids, device=device)
     generated = torch.zeros(count, max_length, dtype=torch.long, device=device)
-    finished = torch.zeros(count, dtype=torch.bool, device=device)
+    growing = torch.arange(count, device=device)  # the rows of `generated` that have not ended
     for position in range(max_length):
-        logits = model(context[:, -model.block_size:]) / temperature
-        next_ids = _draw(logits, top_k, generator).masked_fill(finished, 0)
-        generated[:, position] = next_ids
-        finished |= next_ids == 0
-        if finished.all():
-            break
-        context = torch.cat([context[:, 1:], next_ids[:, None]], dim=1)
+        if whole_name:
+            cumulative = _cumulative_probabilities(model(context)[:, -1] / temperature, top_k)
+        else:  # a window model: one pass per distinct window, one distribution per row
+            windows, row_of = _distinct_windows(context[:, -model.block_size:], vocab_size)
+            cumulative = _cumulative_probabilities(model(windows) / temperature, top_k)[row_of]
+        next_ids = _draw(cumulative, generator)
+        generated[growing, position] = next_ids
+        # Drop the rows that just ended, so that every model call works for live names only: a
+        # batch's longest name is several times its average, and computing finished rows until
+        # then would cost several times the work.
+        going_on = next_ids != 0
+        if not going_on.any():
+            return generated[:, :position + 1].tolist()
+        growing = growing[going_on]
+        context = torch.cat([context[going_on], next_ids[going_on, None]], dim=1)
     return generated.tolist()
+
+
+def _distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct rows of `windows` and, for each row, the index of its copy among them.
+
+    A window model sees only its window, and many names of a batch share one (every name's first
+    window is the same), so each distinct window need go through the model once. Windows are told
+    apart by one integer each, their ids read as digits in base vocab_size (torch.unique over rows
+    is far slower); when that number would not fit in 63 bits, every row stays.
+    """
+    rows = torch.arange(len(windows), device=windows.device)
+    if vocab_size ** windows.shape[1] >= 2**63:
+        return windows, rows
+    digits = vocab_size ** torch.arange(windows.shape[1], device=windows.device)
+    keys, row_of = torch.unique(windows @ digits, return_inverse=True)
+    first_row = torch.empty_like(keys).scatter_(0, row_of, rows)  # any row with that key will do
+    return windows[first_row], row_of
 
 
 def _check(count: int, temperature: float, top_k: int | None, seed: int | None) -> None:
@@ -70,13 +107,21 @@ def _check(count: int, temperature: float, top_k: int | None, seed: int | None) 
         raise UserError(f"--top-k must be positive, got {top_k}")
 
 
-def _draw(logits: torch.Tensor, top_k: int | None, generator: torch.Generator) -> torch.Tensor:
+def _cumulative_probabilities(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
     if top_k is not None and top_k < logits.shape[1]:
         # scatter, not a threshold: exactly k candidates even when logits tie
         top = logits.topk(top_k, dim=1)
         logits = torch.full_like(logits, float("-inf")).scatter(1, top.indices, top.values)
-    probs = torch.softmax(logits.float(), dim=1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    return torch.softmax(logits.float(), dim=1).cumsum(dim=1)
+
+
+def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One id per row by inverse-CDF sampling: a uniform number found in the row's cumulative
+    probabilities. (torch.multinomial draws an exponential number per candidate instead, which
+    made it the costliest step of sampling after the model itself.)"""
+    uniform = torch.rand(len(cumulative), 1, generator=generator, device=cumulative.device)
+    drawn = torch.searchsorted(cumulative, uniform * cumulative[:, -1:], right=True)
+    return drawn.squeeze(1).clamp_(max=cumulative.shape[1] - 1)  # u * total can round up to total
 
 
 def _until_end(ids: list[int]) -> list[int]:

@@ -3,9 +3,10 @@ on the same scale as the training loss (lower = more typical). All names are sco
 
 import torch
 
-from villanueva.data import Vocab, clean_name, context_windows
+from villanueva.data import Vocab, clean_name
 from villanueva.errors import UserError
 from villanueva.models.base import model_device
+from villanueva.training import batch_loss, model_examples
 
 
 @torch.no_grad()
@@ -17,10 +18,13 @@ def score_names(model, vocab: Vocab, names: list[str], keep_accents: bool = Fals
             raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
         vocab.encode(name)  # a clear error naming this name, before they are joined into windows
     device = model_device(model)
-    contexts, targets = context_windows(cleaned, vocab, model.block_size)
+    inputs, targets = model_examples(model, cleaned, vocab)
     model.eval()
-    losses = torch.nn.functional.cross_entropy(model(contexts.to(device)).float(), targets.to(device),
-                                               reduction="none")
-    owner = torch.repeat_interleave(torch.tensor([len(name) + 1 for name in cleaned]))
-    totals = torch.zeros(len(cleaned), dtype=torch.float64).index_add_(0, owner, losses.cpu().double())
+    # One loss per target (0 for padding), summed per row: a row is one window of a name, or a
+    # whole name for a model that predicts every position.
+    losses = batch_loss(model(inputs.to(device)), targets.to(device), reduction="none")
+    row_totals = losses.cpu().double().view(len(targets), -1).sum(1)
+    rows_per_name = [1 if targets.dim() > 1 else len(name) + 1 for name in cleaned]
+    owner = torch.repeat_interleave(torch.tensor(rows_per_name))
+    totals = torch.zeros(len(cleaned), dtype=torch.float64).index_add_(0, owner, row_totals)
     return [(name, total / (len(name) + 1)) for name, total in zip(cleaned, totals.tolist())]

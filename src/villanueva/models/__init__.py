@@ -11,7 +11,10 @@ from torch import nn
 from villanueva.errors import UserError
 from villanueva.models.bigram import Bigram, BigramConfig
 from villanueva.models.deep_mlp import DeepMLP, DeepMLPConfig, MLPBNConfig
+from villanueva.models.gru import GRU, GRUConfig
 from villanueva.models.mlp import MLP, MLPConfig
+from villanueva.models.transformer import Transformer, TransformerConfig
+from villanueva.models.wavenet import WaveNet, WaveNetConfig
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec(MLPConfig, MLP, "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
     "mlp-bn": ModelSpec(MLPBNConfig, DeepMLP, "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
     "deep-mlp": ModelSpec(DeepMLPConfig, DeepMLP, "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BN"),
+    "wavenet": ModelSpec(WaveNetConfig, WaveNet, "WaveNet-style MLP: merges neighbours in pairs"),
+    "gru": ModelSpec(GRUConfig, GRU, "GRU over the whole name, predicting every position"),
+    "transformer": ModelSpec(TransformerConfig, Transformer, "small causal Transformer over the whole name"),
 }
 
 

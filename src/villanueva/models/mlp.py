@@ -29,8 +29,9 @@ class MLP(nn.Module):
         self.block_size = config.block_size
         self.embedding = nn.Embedding(vocab_size, config.emb_dim)
         self.hidden = nn.Linear(config.block_size * config.emb_dim, config.hidden)
+        self.activation = nn.Tanh()  # a module, not torch.tanh inline, so diagnostics can hook it
         self.output = nn.Linear(config.hidden, vocab_size)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         x = self.embedding(idx).flatten(1)
-        return self.output(torch.tanh(self.hidden(x)))
+        return self.output(self.activation(self.hidden(x)))

@@ -3,12 +3,13 @@
 from villanueva.training.batchnorm import calibrate_batchnorm
 from villanueva.training.checkpoint import Checkpoint
 from villanueva.training.config import TrainConfig
-from villanueva.training.device import resolve_device
-from villanueva.training.examples import model_examples
+from villanueva.training.device import resolve_device, use_threads
+from villanueva.training.examples import check_name_lengths, model_examples
 from villanueva.training.loss import batch_loss, initial_loss, names_loss, split_loss, split_losses
 from villanueva.training.recipes import RECIPES, recipe
 from villanueva.training.trainer import Callbacks, TrainingInterrupted, TrainResult, check_trainable, train
 
-__all__ = ["RECIPES", "Callbacks", "Checkpoint", "TrainConfig", "TrainResult", "TrainingInterrupted",
-           "batch_loss", "calibrate_batchnorm", "check_trainable", "initial_loss", "model_examples",
-           "names_loss", "recipe", "resolve_device", "split_loss", "split_losses", "train"]
+__all__ = ["Callbacks", "Checkpoint", "RECIPES", "TrainConfig", "TrainResult",
+           "TrainingInterrupted", "batch_loss", "calibrate_batchnorm", "check_name_lengths",
+           "check_trainable", "initial_loss", "model_examples", "names_loss", "recipe",
+           "resolve_device", "split_loss", "split_losses", "train", "use_threads"]

@@ -25,7 +25,9 @@ class TrainConfig:
     warmup: int = 0            # steps of linear warm-up from 0
     weight_decay: float = 0.0
     eval_every: int = 0        # steps between validations; 0 = 20 validations per run
+    patience: int = 0          # stop after this many validations without a better val loss; 0 = never
     calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
+    diagnose: bool = False     # record update:data ratios while training, diagnose the run at the end
     seed: int = 42
     device: str = "cpu"
 
@@ -45,8 +47,12 @@ class TrainConfig:
             raise UserError("decay_at and final_lr_factor must lie between 0 and 1")
         if self.eval_every < 0:
             raise UserError(f"--eval-every must be positive, got {self.eval_every}")
-        if self.warmup < 0 or self.weight_decay < 0:
-            raise UserError("warmup and weight_decay must not be negative")
+        if self.patience < 0:
+            raise UserError(f"--patience must not be negative (0 = no early stopping), got {self.patience}")
+        if self.warmup < 0:
+            raise UserError(f"--warmup must not be negative, got {self.warmup}")
+        if not 0 <= self.weight_decay < math.inf:  # also rejects nan
+            raise UserError(f"--weight-decay must be 0 or more and finite, got {self.weight_decay}")
 
     @property
     def validation_interval(self) -> int:

@@ -11,13 +11,15 @@ from villanueva.data import Split, Vocab
 from villanueva.models.base import model_device
 from villanueva.training.examples import IGNORED, characters, model_examples
 
-EVAL_BATCH = 16_384
+EVAL_BATCH = 16_384  # predictions per forward pass when evaluating
 
 
 def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy of `targets` of any shape under `logits` of that shape + (vocab,), skipping
-    IGNORED targets; "mean" is per scored character, as the DESIGN loss is."""
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
+    IGNORED targets; "mean" is per scored character, as the DESIGN loss is. Half-precision logits
+    are scored in float32, float64 ones in float64."""
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                            ignore_index=IGNORED, reduction=reduction)
 
 
@@ -27,9 +29,10 @@ def split_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) 
     was_training = model.training
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=targets.device)
-    for start in range(0, len(targets), EVAL_BATCH):
-        logits = model(contexts[start:start + EVAL_BATCH])
-        total += batch_loss(logits, targets[start:start + EVAL_BATCH], reduction="sum")
+    rows = max(1, EVAL_BATCH // targets.shape[1:].numel())  # a row: one window, or a whole name
+    for start in range(0, len(targets), rows):
+        logits = model(contexts[start:start + rows])
+        total += batch_loss(logits, targets[start:start + rows], reduction="sum")
     model.train(was_training)
     return total.item() / characters(targets)
 

@@ -8,6 +8,9 @@ that is read back (one synchronisation) only every PROGRESS_EVERY steps and at v
 The loop reports to its caller through callbacks, so it never touches files itself:
 `on_validation(record)` after each validation, `on_best(state)` when the validation loss improves,
 `on_checkpoint(checkpoint)` after each validation and on Ctrl-C.
+
+For the diagnostics, each validation record also carries the training loss per chunk of steps and,
+with `config.diagnose`, the update:data ratios measured since the last one (training/recording.py).
 """
 
 import signal
@@ -25,8 +28,9 @@ from villanueva.training.batchnorm import batchnorm_layers
 from villanueva.training.checkpoint import (Checkpoint, optimizer_from_flat, optimizer_to_flat, prefixed,
                                            unprefixed)
 from villanueva.training.config import TrainConfig
-from villanueva.training.examples import Examples
+from villanueva.training.examples import Examples, trimmed
 from villanueva.training.loss import batch_loss, initial_loss, split_loss
+from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
 
 PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
 
@@ -55,6 +59,7 @@ class TrainResult:
     seconds: float
     history: list[dict] = field(default_factory=list)
     initial_loss: float | None = None  # of the untrained model; None for a counted one
+    stopped_early: bool = False  # `patience` validations passed without a better validation loss
 
 
 def train(model: nn.Module, train_set: Examples, val_set: Examples, config: TrainConfig,
@@ -100,12 +105,15 @@ class _Loop:
         self.val_set = val_set
         self.batch_size = min(config.batch_size, len(self.targets))
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.optimizer = _optimizer(model, config)
+        self.optimizer = build_optimizer(model, config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, config.lr_factor)
         self.progress = progress
         self.order, self.cursor = torch.empty(0, dtype=torch.long), len(self.targets)
         self.interval = config.validation_interval
         self.losses = torch.zeros(self.interval, device=self.targets.device)  # since last validation
+        self.loss_chunk = loss_chunk(config.steps)
+        self.update_ratios = UpdateRatios(model, update_ratio_interval(config.steps) if config.diagnose
+                                          else 0, self.interval, self.targets.device)
         self.step, self.seconds_before, self.history = 0, 0.0, []
         self.first_loss = None
         self.best = (float("inf"), 0, _cloned_state(model))
@@ -121,7 +129,8 @@ class _Loop:
                    leave=False, dynamic_ncols=True)
         self.model.train()
         with _ctrl_c_requests_stop(self):
-            while self.step < self.config.steps:
+            # Whether to stop early follows from the history, so a resumed run stops where it would have.
+            while self.step < self.config.steps and not self._out_of_patience():
                 self.losses[self.step - self._last_validated()] = self._step()
                 self.step += 1
                 if self.step % PROGRESS_EVERY == 0:
@@ -137,14 +146,15 @@ class _Loop:
         bar.close()
         best_val, best_step, best_state = self.best
         return TrainResult(best_state, best_step, best_val, self.step, time.perf_counter() - start,
-                           self.history, self.first_loss)
+                           self.history, self.first_loss, self.step < self.config.steps)
 
     def _step(self) -> torch.Tensor:
         batch = self._next_batch()
-        loss = batch_loss(self.model(self.contexts[batch]), self.targets[batch])
+        inputs, targets = trimmed(self.contexts[batch], self.targets[batch])
+        loss = batch_loss(self.model(inputs), targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.optimizer.step()
+        self.update_ratios.step(self.optimizer, self.step + 1, self._last_validated())
         self.scheduler.step()
         return loss.detach()
 
@@ -157,6 +167,11 @@ class _Loop:
         batch = self.order[self.cursor:self.cursor + self.batch_size]
         self.cursor += self.batch_size
         return batch
+
+    def _out_of_patience(self) -> bool:
+        """Early stopping: the last `patience` validations all failed to beat the best one."""
+        patience, recent = self.config.patience, self.history[-self.config.patience:]
+        return 0 < patience == len(recent) and all(record["step"] > self.best[1] for record in recent)
 
     def _last_validated(self) -> int:
         return self.history[-1]["step"] if self.history else 0
@@ -181,6 +196,10 @@ class _Loop:
         val_loss = split_loss(self.model, *self.val_set)
         record = {"step": self.step, "train_loss": train_loss, "val_loss": val_loss,
                   "lr": self.scheduler.get_last_lr()[0], "seconds": round(seconds, 3)}
+        since = self._last_validated()
+        record["loss_chunks"] = chunk_means(self._pending_losses(), since, self.loss_chunk)
+        if self.update_ratios.every:
+            record["update_ratios"] = self.update_ratios.record(since, self.step)
         self.history.append(record)
         self.callbacks.on_validation(record)
         bar.set_postfix(train=f"{train_loss:.4f}", val=f"{val_loss:.4f}")
@@ -197,7 +216,10 @@ class _Loop:
         tensors = {**prefixed("model", self.model.state_dict()), **prefixed("best", self.best[2]),
                    **optimizer_tensors, "order": self.order.cpu(),
                    "pending_losses": self._pending_losses().cpu(),
-                   "generator": self.generator.get_state(), "global_rng": torch.get_rng_state()}
+                   "pending_update_ratios": self.update_ratios.waiting(self._last_validated(),
+                                                                       self.step).cpu(),
+                   "generator": self.generator.get_state(), "global_rng": torch.get_rng_state(),
+                   **_device_rng(self.targets.device)}
         meta = {"step": self.step, "cursor": self.cursor, "best_val": self.best[0],
                 "best_step": self.best[1], "history": self.history, "initial_loss": self.first_loss,
                 "seconds": self.seconds_before, "param_groups": param_groups, "scheduler": scheduler}
@@ -211,9 +233,12 @@ class _Loop:
             self.scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None]})
             self.generator.set_state(tensors["generator"])
             torch.set_rng_state(tensors["global_rng"])
+            if "cuda_rng" in tensors:
+                torch.cuda.set_rng_state(tensors["cuda_rng"], self.targets.device)
             self.order, self.cursor = tensors["order"].to(self.targets.device), meta["cursor"]
             self.step, self.history = meta["step"], meta["history"]
             self.losses[:len(tensors["pending_losses"])] = tensors["pending_losses"]
+            self.update_ratios.restore(tensors["pending_update_ratios"])
             self.first_loss, self.seconds_before = meta["initial_loss"], meta["seconds"]
             self.best = (meta["best_val"], meta["best_step"], unprefixed("best", tensors))
         except (KeyError, RuntimeError, ValueError, TypeError) as error:
@@ -246,8 +271,18 @@ class _ctrl_c_requests_stop:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def _device_rng(device: torch.device) -> dict[str, torch.Tensor]:
+    """The state of the generator dropout draws from on a GPU (on the CPU it is `global_rng`)."""
+    return {"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}
+
+
+def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """Weight decay pulls the weight matrices and embeddings towards zero; biases and the gains of
+    BatchNorm and LayerNorm (1-D) are left alone, as in nanoGPT: shrinking them only rescales."""
     params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [group for group in groups if group["params"]]
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.SGD(groups, lr=config.lr)
+    return torch.optim.AdamW(groups, lr=config.lr)

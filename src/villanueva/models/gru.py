@@ -1,0 +1,47 @@
+"""GRU over the whole name: a recurrent network that reads a name from its start token onwards and
+predicts the next character at every position.
+
+    Embedding -> Dropout -> GRU (layers deep) -> Dropout -> Linear
+
+Unlike a window model it has no fixed context: its state carries everything read so far, however
+long the name. One forward pass over a name scores all of its characters (Cho et al. 2014).
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from villanueva.models.base import dropout_field, require_positive, require_probability
+
+
+@dataclass
+class GRUConfig:
+    # emb_dim and hidden mean what they mean for the MLPs (the CLI shows that help text).
+    emb_dim: int = 32
+    hidden: int = 128
+    layers: int = field(default=1, metadata={"help": "stacked GRU layers"})
+    dropout: float = dropout_field(0.1)
+
+    def __post_init__(self):
+        require_positive(self, "emb_dim", "hidden", "layers")
+        require_probability(self, "dropout")
+
+
+class GRU(nn.Module):
+    predicts_every_position = True
+    max_length = None  # a recurrent state reads names of any length
+
+    def __init__(self, config: GRUConfig, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.emb_dim)
+        self.dropout = nn.Dropout(config.dropout)
+        # nn.GRU's own dropout acts between stacked layers only (and warns when there is one).
+        self.gru = nn.GRU(config.emb_dim, config.hidden, num_layers=config.layers, batch_first=True,
+                          dropout=config.dropout if config.layers > 1 else 0.0)
+        self.output = nn.Linear(config.hidden, vocab_size)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        states, _ = self.gru(self.dropout(self.embedding(idx)))  # (B, T, hidden), causal by nature
+        return self.output(self.dropout(states))

@@ -1,0 +1,112 @@
+"""A small causal, decoder-only Transformer over the whole name (after nanoGPT's model.py).
+
+    token + position embeddings -> Dropout -> blocks x Block -> LayerNorm -> Linear (tied or not)
+    Block: x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x))   (pre-LayerNorm)
+
+Position t attends to positions 0..t only, so the logits at t predict character t + 1 and one pass
+scores a whole name. Positions are learned, one vector per position up to `max_length`; longer
+names cannot be read, so training data with longer names is refused and sampling stops there.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from villanueva.errors import UserError
+from villanueva.models.base import dropout_field, require_positive, require_probability
+
+INIT_STD = 0.02  # GPT-2's: small weights, so the untrained model predicts almost uniformly
+
+
+@dataclass
+class TransformerConfig:
+    # emb_dim means what it means for the MLPs (the CLI shows that help text); here it is also the
+    # width of every block.
+    emb_dim: int = 64
+    heads: int = field(default=4, metadata={"help": "attention heads per block (must divide --emb-dim)"})
+    blocks: int = field(default=2, metadata={"help": "Transformer blocks (attention + MLP)"})
+    dropout: float = dropout_field(0.1)
+    max_length: int = field(default=64, metadata={
+        "help": "longest name, in characters, the model can read (one learned position each)"})
+    tie_weights: bool = field(default=True, metadata={
+        "help": "the output layer reuses the character embeddings (fewer parameters)"})
+
+    def __post_init__(self):
+        require_positive(self, "emb_dim", "heads", "blocks", "max_length")
+        require_probability(self, "dropout")
+        if self.emb_dim % self.heads:
+            raise UserError(f"--heads ({self.heads}) must divide --emb-dim ({self.emb_dim})")
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.heads, self.dropout = config.heads, config.dropout
+        self.qkv = nn.Linear(config.emb_dim, 3 * config.emb_dim)
+        self.proj = nn.Linear(config.emb_dim, config.emb_dim)
+        self.proj_dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        # (B, T, 3C) -> three (B, heads, T, C / heads)
+        q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        return self.proj_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C)))
+
+
+class Block(nn.Module):
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(config.emb_dim)
+        self.attention = CausalSelfAttention(config)
+        self.mlp_norm = nn.LayerNorm(config.emb_dim)
+        self.mlp = nn.Sequential(nn.Linear(config.emb_dim, 4 * config.emb_dim), nn.GELU(),
+                                 nn.Linear(4 * config.emb_dim, config.emb_dim), nn.Dropout(config.dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attention(self.attention_norm(x))
+        return x + self.mlp(self.mlp_norm(x))
+
+
+class Transformer(nn.Module):
+    predicts_every_position = True
+
+    def __init__(self, config: TransformerConfig, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.max_length = config.max_length
+        self.token_embedding = nn.Embedding(vocab_size, config.emb_dim)
+        # Inputs are the start token and then up to max_length characters.
+        self.position_embedding = nn.Embedding(config.max_length + 1, config.emb_dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.blocks))
+        self.final_norm = nn.LayerNorm(config.emb_dim)
+        # Tied: the logits are scores against the token embeddings themselves, computed in forward
+        # rather than by a second module sharing the tensor (which safetensors refuses to save).
+        self.output = None if config.tie_weights else nn.Linear(config.emb_dim, vocab_size, bias=False)
+        self._initialise(config)
+
+    @torch.no_grad()
+    def _initialise(self, config: TransformerConfig) -> None:
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, std=INIT_STD)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+        # Each block adds two outputs to the residual stream; shrinking them keeps its variance
+        # from growing with depth (GPT-2).
+        for block in self.blocks:
+            for layer in (block.attention.proj, block.mlp[2]):
+                layer.weight.mul_(1 / math.sqrt(2 * config.blocks))
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(idx.shape[1], device=idx.device)
+        x = self.dropout(self.token_embedding(idx) + self.position_embedding(positions))
+        for block in self.blocks:
+            x = block(x)
+        x = self.final_norm(x)
+        return F.linear(x, self.token_embedding.weight) if self.output is None else self.output(x)
