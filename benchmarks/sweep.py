@@ -19,9 +19,22 @@ from common import SHARED_CSV
 
 # name -> the options given to `villanueva train` after the data options
 CANDIDATES = {
-    "wavenet-8": "--model wavenet",
+    # every model with its fast recipe: the table of docs/results.md
+    "bigram": "--model bigram",
+    "mlp": "--model mlp",
+    "mlp-bn": "--model mlp-bn",
+    "deep-mlp": "--model deep-mlp",
+    "wavenet": "--model wavenet",
     "gru": "--model gru",
     "transformer": "--model transformer",
+    # the search for --preset best
+    "wavenet-16": "--model wavenet --block-size 16 --emb-dim 16 --hidden 128",
+    "transformer-3-blocks-dropout-0.2": "--model transformer --dropout 0.2 --blocks 3",
+    "gru-2-layers-no-clip": "--model gru --layers 2 --dropout 0.25 --grad-clip 0",
+    "gru-256-dropout-0.3-no-clip": "--model gru --hidden 256 --dropout 0.3 --grad-clip 0",
+    "gru-dropout-0.3": "--model gru --dropout 0.3 --steps 8000",
+    "gru-256-dropout-0.3-lr-3e-3": "--model gru --hidden 256 --dropout 0.3 --lr 0.003",
+    "gru-256-dropout-0.4-lr-5e-3": "--model gru --hidden 256 --dropout 0.4 --lr 0.005",
 }
 
 

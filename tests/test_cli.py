@@ -176,3 +176,17 @@ def assert_one_line_error(result):
     assert "Traceback" not in result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0], result.err
+
+
+def test_threads_are_set_from_the_option_and_a_bad_count_is_one_line(cli):
+    import torch
+
+    from villanueva.training import use_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert use_threads(1) == torch.get_num_threads() == 1
+        result = cli("eval", "nowhere", "--threads", "0")
+        assert result.code == 2 and result.err == "villanueva: error: --threads must be positive, got 0\n"
+    finally:
+        torch.set_num_threads(before)

@@ -82,3 +82,27 @@ def test_score_rejects_empty_and_unknown(bigram):
         score_names(*bigram, ["()"])
     with pytest.raises(UserError, match="'z'"):
         score_names(*bigram, ["zaz"])
+
+
+def test_distinct_windows_go_through_the_model_once_and_map_back_to_every_row():
+    from villanueva.inference.sample import _distinct_windows
+
+    generator = torch.Generator().manual_seed(0)
+    windows = torch.randint(0, 3, (500, 4), generator=generator)  # 81 possible windows: many repeats
+    distinct, row_of = _distinct_windows(windows, vocab_size=29)
+    assert torch.equal(distinct[row_of], windows)
+    assert len(distinct) == len(torch.unique(windows, dim=0)) < len(windows)
+    wide = torch.randint(0, 29, (50, 13), generator=generator)  # 29**13 does not fit in 63 bits
+    distinct, row_of = _distinct_windows(wide, vocab_size=29)
+    assert torch.equal(distinct[row_of], wide)
+
+
+def test_sampled_characters_follow_the_models_probabilities():
+    from villanueva.inference.sample import _cumulative_probabilities, _draw
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0.0]])).expand(200_000, 4)
+    drawn = _draw(_cumulative_probabilities(logits, None), torch.Generator().manual_seed(1))
+    frequencies = torch.bincount(drawn, minlength=4) / len(drawn)
+    assert torch.allclose(frequencies, torch.tensor([0.5, 0.3, 0.2, 0.0]), atol=0.005)
+    top_two = _draw(_cumulative_probabilities(logits, 2), torch.Generator().manual_seed(1))
+    assert set(top_two.tolist()) == {0, 1}

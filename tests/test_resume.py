@@ -67,18 +67,24 @@ def assert_same_run(run, reference_run) -> None:
     assert not (run / CHECKPOINT).exists()
 
 
-def test_kill_9_then_resume_equals_an_uninterrupted_run(reference, tmp_path):
-    names, reference_run = reference
-    run = tmp_path / "killed"
-    when = random.Random().randint(1, 15)  # any moment must do: after 1 to 15 of 20 validations
-    process = start("train", "--data", str(names), *TRAIN, "--out", str(run))
+def kill_9_at_random_then_resume(run, *train_args: str, delay: float) -> None:
+    """Train into `run`, SIGKILL it after a random 1 to 15 of its 20 validations plus up to `delay`
+    seconds (to land between validations too), and resume it to the end."""
+    when = random.Random().randint(1, 15)  # any moment must do
+    process = start("train", *train_args, "--out", str(run))
     wait_for_validations(run, when, process)
-    time.sleep(random.Random().random() * 0.05)  # land between validations too
+    time.sleep(random.Random().random() * delay)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert (run / CHECKPOINT).exists()
     resumed = finish("train", "--resume", str(run), "--quiet")
     assert resumed.returncode == 0, f"killed after {when} validations: {resumed.stderr}"
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(reference, tmp_path):
+    names, reference_run = reference
+    run = tmp_path / "killed"
+    kill_9_at_random_then_resume(run, "--data", str(names), *TRAIN, delay=0.05)
     assert_same_run(run, reference_run)
 
 

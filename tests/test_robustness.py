@@ -6,7 +6,6 @@ text into a clean Corpus or a UserError; the CLI, run as a user runs it (a subpr
 0 or 2 on any file, CSV or argument.
 """
 
-import csv
 import os
 import random
 import subprocess

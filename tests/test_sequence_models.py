@@ -4,21 +4,18 @@ early stopping, weight decay and resume."""
 import copy
 import json
 import math
-import random
-import signal
-import time
 
 import pytest
 import torch
 from torch import nn
 
-from test_resume import assert_same_run, finish, start, wait_for_validations
-from villanueva.data import Vocab, context_windows, load_corpus, split_names, whole_names
+from test_resume import assert_same_run, finish, kill_9_at_random_then_resume
+from villanueva.data import Vocab, load_corpus, split_names, whole_names
 from villanueva.errors import UserError
 from villanueva.inference import sample_names, score_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import predicts_every_position
-from villanueva.runs.run import CHECKPOINT, METRICS
+from villanueva.runs.run import METRICS
 from villanueva.training import (Callbacks, TrainConfig, batch_loss, initial_loss, model_examples,
                                  names_loss, train)
 from villanueva.training.examples import IGNORED, trimmed
@@ -316,6 +313,21 @@ def test_weight_decay_shrinks_matrices_but_not_biases():
     torch.testing.assert_close(model.bias.detach(), torch.ones(2))
 
 
+def test_gradient_clipping_caps_the_size_of_a_step():
+    examples = model_examples(tiny("gru"), NAMES, VOCAB)
+    changes = {}
+    for clip in (0.0, 1e-3):
+        model = tiny("gru")
+        before = [p.detach().clone() for p in model.parameters()]
+        train(model, examples, examples, TrainConfig(optimizer="sgd", steps=1, lr=1.0, batch_size=6,
+                                                     grad_clip=clip))
+        changes[clip] = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
+    assert changes[0.0].norm() > 1e-2  # unclipped, the step is far larger than the cap
+    assert changes[1e-3].norm() <= 1e-3 * (1 + 1e-4)  # SGD at lr 1: the change is the clipped gradient
+    with pytest.raises(UserError, match="--grad-clip"):
+        TrainConfig(grad_clip=-1.0)
+
+
 def test_cli_reports_an_early_stop(cli, tiny_names_file, tmp_path):
     run = tmp_path / "run"
     result = cli("train", "--model", "gru", "--hidden", "32", "--data", str(tiny_names_file),
@@ -338,13 +350,5 @@ def test_kill_9_then_resume_a_transformer_equals_an_uninterrupted_run(tiny_names
     done = finish("train", "--data", str(tiny_names_file), *TRANSFORMER, "--out", str(reference))
     assert done.returncode == 0, done.stderr
     run = tmp_path / "killed"
-    when = random.Random().randint(1, 15)  # any moment must do: after 1 to 15 of 20 validations
-    process = start("train", "--data", str(tiny_names_file), *TRANSFORMER, "--out", str(run))
-    wait_for_validations(run, when, process)
-    time.sleep(random.Random().random() * 0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert (run / CHECKPOINT).exists()
-    resumed = finish("train", "--resume", str(run), "--quiet")
-    assert resumed.returncode == 0, f"killed after {when} validations: {resumed.stderr}"
+    kill_9_at_random_then_resume(run, "--data", str(tiny_names_file), *TRANSFORMER, delay=0.02)
     assert_same_run(run, reference)

@@ -13,6 +13,7 @@ from pathlib import Path
 from villanueva.data import NOTEBOOK_SEED
 from villanueva.errors import UserError
 from villanueva.models import MODELS
+from villanueva.training.presets import PRESETS
 
 DEFAULT_MODEL = "mlp"
 KEPT_WITH_RESUME = {"command", "resume", "quiet", "threads"}  # every other train option is a setting
@@ -54,6 +55,7 @@ def build_parser() -> Parser:
     _add_reproduce(commands)
     _add_diagnose(commands)
     _add_lr_find(commands)
+    _add_report(commands)
     for command in commands.choices.values():
         command.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: "
                              "one per core this process may use, or OMP_NUM_THREADS when set)")
@@ -62,10 +64,11 @@ def build_parser() -> Parser:
 
 def _add_train(commands) -> None:
     models = "\n".join(f"  {name:11} {spec.summary}" for name, spec in MODELS.items())
+    presets = "\n".join(f"  {name:11} {chosen.summary}" for name, chosen in PRESETS.items())
     train = commands.add_parser("train", help="train a model and write a run directory",
                                 description="Train a model on a list of names (default: the "
                                             "municipalities of Spain) and write a run directory.",
-                                epilog=f"models:\n{models}",
+                                epilog=f"models:\n{models}\n\npresets (--preset):\n{presets}",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     train.set_defaults(command=cmd_train)
     train.add_argument("--resume", metavar="RUN", type=Path,
@@ -78,6 +81,9 @@ def _add_train(commands) -> None:
                      help="run directory to create (default runs/<model>-<time>)")
     run.add_argument("--recipe", metavar="NAME", help="fast (default) or notebook: the study "
                      "notebooks' SGD recipe, for reproducing their numbers")
+    run.add_argument("--preset", metavar="NAME", help="a model with its best-known settings: "
+                     "best (the lowest validation loss found on the municipalities, see "
+                     "docs/results.md); other options given override it")
     run.add_argument("--steps", type=int, metavar="N", help="optimisation steps (default: the recipe's)")
     run.add_argument("--batch-size", type=int, metavar="N", help="examples per step: characters for "
                      "window models, whole names for gru and transformer (default: the recipe's)")
@@ -92,6 +98,8 @@ def _add_train(commands) -> None:
                      "weight matrices and embeddings (default: the recipe's, 0)")
     run.add_argument("--warmup", type=int, metavar="N", help="steps of linear learning-rate "
                      "warm-up from 0 (default: the recipe's, 0)")
+    run.add_argument("--grad-clip", type=float, metavar="NORM", help="rescale any gradient whose "
+                     "norm exceeds NORM (default: the recipe's; gru 1, others 0 = off)")
     run.add_argument("--device", metavar="NAME", help="cpu (default), cuda or mps")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--diagnose", action="store_true", default=None,  # None: not given
@@ -226,6 +234,17 @@ def _add_lr_find(commands) -> None:
     _add_model_options(lr_find.add_argument_group("model options (each model uses its own)"))
 
 
+def _add_report(commands) -> None:
+    report = commands.add_parser("report", help="compare finished runs in one markdown table",
+                                 description="Print (and with --out, write) a markdown table of "
+                                             "finished runs, best validation loss first: model, "
+                                             "settings changed from the defaults, parameters, "
+                                             "train / val / test loss and training time.")
+    report.set_defaults(command=cmd_report)
+    report.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run directories")
+    report.add_argument("--out", type=Path, metavar="FILE", help="also write the table to this file")
+
+
 def cmd_train(args) -> int:
     from villanueva.experiment import resume_run, train_run
     from villanueva.training import TrainingInterrupted, recipe
@@ -234,13 +253,16 @@ def cmd_train(args) -> int:
         _reject_with_resume(args)
         out, start = args.resume, partial(resume_run, args.resume, progress=not args.quiet)
     else:
-        model, recipe_name = args.model or DEFAULT_MODEL, args.recipe or "fast"
-        config = recipe(model, recipe_name, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                        seed=args.seed, device=args.device, eval_every=args.eval_every,
-                        patience=args.patience, weight_decay=args.weight_decay, warmup=args.warmup,
-                        diagnose=args.diagnose)
+        chosen = _chosen_preset(args)
+        model, recipe_name = args.model or chosen.model, args.recipe or "fast"
+        given = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                     device=args.device, eval_every=args.eval_every, patience=args.patience,
+                     weight_decay=args.weight_decay, warmup=args.warmup, grad_clip=args.grad_clip,
+                     diagnose=args.diagnose)
+        config = recipe(model, recipe_name, **_overriding(chosen.training, given))
+        model_options = _overriding(chosen.model_options, _model_options(args))
         out = args.out or Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-        start = partial(train_run, out, model, _model_options(args), config, _data_options(args),
+        start = partial(train_run, out, model, model_options, config, _data_options(args),
                         recipe_name, progress=not args.quiet)
     try:
         summary = start()
@@ -252,6 +274,25 @@ def cmd_train(args) -> int:
     if summary.diagnosis is not None:
         _print_diagnosis(summary.diagnosis)
     return 0
+
+
+def _chosen_preset(args):
+    """The --preset (a model with its settings), or the default model with none."""
+    from villanueva.training import Preset, preset
+
+    if args.preset is None:
+        return Preset(DEFAULT_MODEL)
+    chosen = preset(args.preset)
+    if args.model not in (None, chosen.model):
+        raise UserError(f"--preset {args.preset} trains {chosen.model}; drop --model {args.model}")
+    if args.recipe is not None:
+        raise UserError(f"--preset {args.preset} brings its own training settings; drop --recipe")
+    return chosen
+
+
+def _overriding(defaults: dict, given: dict) -> dict:
+    """`defaults`, changed by the options of `given` that were set (not None)."""
+    return {**defaults, **{key: value for key, value in given.items() if value is not None}}
 
 
 def _model_options(args) -> dict:
@@ -383,4 +424,16 @@ def cmd_lr_find(args) -> int:
     print(f"suggested lr {sweep.suggested:.2g}  "
           f"(villanueva train --model {model} --lr {sweep.suggested:.2g})")
     print(f"plot saved in {out}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from villanueva.report import report
+    from villanueva.runs.files import write_text
+
+    table = report(args.runs)
+    print(table, end="")
+    if args.out:
+        write_text(args.out, table)
+        print(f"written to {args.out}")
     return 0

@@ -15,8 +15,8 @@ from villanueva.inference import sample_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import count_parameters, model_device
 from villanueva.runs import RunWriter, read_checkpoint, read_metrics, read_run_setup
-from villanueva.training import (Callbacks, model_examples, Checkpoint, TrainConfig, calibrate_batchnorm,
-                                 check_name_lengths, check_trainable, resolve_device, split_losses, train)
+from villanueva.training import (Callbacks, Checkpoint, TrainConfig, calibrate_batchnorm, check_name_lengths,
+                                 check_trainable, model_examples, resolve_device, split_losses, train)
 
 SAMPLES_SAVED = 20
 
@@ -58,6 +58,7 @@ def train_run(out: Path, model_name: str, model_options: dict, train_config: Tra
         "train": asdict(train_config),
         "data": {**asdict(data), "source": corpus.source, "names": len(corpus), "vocab_size": len(vocab)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"threads": torch.get_num_threads(), "torch": torch.__version__},
     }
     with RunWriter.create(out, config, vocab, split) as writer:
         return _train_and_finish(writer, model_name, model, vocab, split, train_config, progress)
@@ -103,20 +104,13 @@ def resume_run(path: Path, progress: bool = False) -> RunSummary:
         if any(record.get("final") for record in records):
             raise UserError(f"{path} has finished training; nothing to resume")
         checkpoint = read_checkpoint(writer.path)
-        train_config = _saved_train_config(setup.config)
+        train_config = setup.train_config
         model = setup.model.to(resolve_device(train_config.device))
         # Drop what was written after the checkpoint: the resumed run writes it again.
         writer.rewrite_metrics([{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]},
                                 *checkpoint.meta["history"]])
         return _train_and_finish(writer, setup.config["model"], model, setup.vocab, setup.split,
                                  train_config, progress, checkpoint)
-
-
-def _saved_train_config(config: dict) -> TrainConfig:
-    try:
-        return TrainConfig(**config["train"])
-    except (KeyError, TypeError) as error:
-        raise UserError(f"the run's config.json has unreadable training settings ({error})") from None
 
 
 def _train_and_finish(writer: RunWriter, model_name: str, model, vocab: Vocab, split: Split,

@@ -27,6 +27,7 @@ from villanueva.models.base import load_weights
 from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
 from villanueva.training.checkpoint import Checkpoint
+from villanueva.training.config import TrainConfig
 
 FORMAT_VERSION = 1
 CONFIG, VOCAB, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
@@ -120,6 +121,15 @@ class Run:
         return bool(self.config.get("data", {}).get("keep_accents", False))
 
     @property
+    def train_config(self) -> TrainConfig:
+        """The run's training settings. A run saved before a setting existed gets that setting's
+        default, which is what it trained with: new settings default to the old behaviour."""
+        try:
+            return TrainConfig(**self.config["train"])
+        except (KeyError, TypeError) as error:
+            raise UserError(f"{self.path}'s config.json has unreadable training settings ({error})") from None
+
+    @property
     def names(self) -> set[str]:
         """Every name of the corpus the run learned from (all three parts of the split)."""
         return {*self.split.train, *self.split.val, *self.split.test}
@@ -143,6 +153,10 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
 
 def read_run_setup(path: Path) -> Run:
     """The config, vocab and split of a run, and its model built untrained from them."""
+    path = Path(path)
+    if not (path / CONFIG).is_file():
+        raise UserError(f"{path} is not a run directory (it has no {CONFIG})" if path.is_dir()
+                        else f"run directory not found: {path}")
     config = _read_json(path / CONFIG)
     found = config.get("format") if isinstance(config, dict) else None
     if found != FORMAT_VERSION:

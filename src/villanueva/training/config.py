@@ -24,6 +24,7 @@ class TrainConfig:
     final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
     warmup: int = 0            # steps of linear warm-up from 0
     weight_decay: float = 0.0
+    grad_clip: float = 0.0     # rescale gradients whose total norm exceeds this; 0 = never
     eval_every: int = 0        # steps between validations; 0 = 20 validations per run
     patience: int = 0          # stop after this many validations without a better val loss; 0 = never
     calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
@@ -51,6 +52,8 @@ class TrainConfig:
             raise UserError(f"--patience must not be negative (0 = no early stopping), got {self.patience}")
         if self.warmup < 0:
             raise UserError(f"--warmup must not be negative, got {self.warmup}")
+        if not 0 <= self.grad_clip < math.inf:
+            raise UserError(f"--grad-clip must be 0 (off) or more and finite, got {self.grad_clip}")
         if not 0 <= self.weight_decay < math.inf:  # also rejects nan
             raise UserError(f"--weight-decay must be 0 or more and finite, got {self.weight_decay}")
 

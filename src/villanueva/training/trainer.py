@@ -154,6 +154,10 @@ class _Loop:
         loss = batch_loss(self.model(inputs), targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.config.grad_clip:
+            # A recurrent network's gradient can explode through time; one long step then undoes
+            # what was learned. Rescaling the gradient's norm keeps its direction and caps its size.
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.update_ratios.step(self.optimizer, self.step + 1, self._last_validated())
         self.scheduler.step()
         return loss.detach()
