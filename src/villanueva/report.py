@@ -28,13 +28,14 @@ class RunRow:
 
 def read_row(path: Path) -> RunRow:
     setup = read_run_setup(Path(path))
-    config = setup.config
+    config, train_config = setup.config, setup.train_config
     final = next((record for record in reversed(read_metrics(path)) if record.get("final")), None)
     if final is None:
-        raise UserError(f"{path} has not finished training; finish it with: villanueva train --resume {path}")
-    return RunRow(Path(path), config["model"], _changes(config, setup.train_config), final["parameters"], final["steps"],
-                  final["best"], final["seconds"], config.get("machine", {}).get("threads"),
-                  config["train"].get("device", "cpu"))
+        raise UserError(f"{path} has not finished training; finish it with: "
+                        f"villanueva train --resume {path}")
+    return RunRow(Path(path), config["model"], _changes(config, train_config), final["parameters"],
+                  final["steps"], final["best"], final["seconds"],
+                  config.get("machine", {}).get("threads"), train_config.device)
 
 
 def _changes(config: dict, train_config: TrainConfig) -> str:
