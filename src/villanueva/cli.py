@@ -142,17 +142,22 @@ def _defaults_text(defaults: dict[str, object]) -> str:
     return "default " + ", ".join(f"{model} {value}" for model, value in defaults.items())
 
 
+def _add_run_arguments(command) -> None:
+    """RUN and --device, for the commands that read a trained run."""
+    command.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    command.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+
+
 def _add_eval(commands) -> None:
     evaluate = commands.add_parser("eval", help="print the train / val / test loss of a run")
     evaluate.set_defaults(command=cmd_eval)
-    evaluate.add_argument("run", type=Path, metavar="RUN", help="run directory")
-    evaluate.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+    _add_run_arguments(evaluate)
 
 
 def _add_sample(commands) -> None:
     sample = commands.add_parser("sample", help="invent names with a trained run")
     sample.set_defaults(command=cmd_sample)
-    sample.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    _add_run_arguments(sample)
     sample.add_argument("-n", "--count", type=int, default=20, help="how many names (default 20)")
     sample.add_argument("--seed", type=int, help="seed for repeatable samples (default: random)")
     sample.add_argument("--temperature", type=float, default=1.0,
@@ -161,16 +166,14 @@ def _add_sample(commands) -> None:
     sample.add_argument("--prefix", default="", help="start every name with this text")
     sample.add_argument("--new-only", action="store_true",
                         help="only names that are not in the training data (distinct)")
-    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
 
 
 def _add_score(commands) -> None:
     score = commands.add_parser("score", help="how typical names are: loss per character "
                                               "(lower = more in style)")
     score.set_defaults(command=cmd_score)
-    score.add_argument("run", type=Path, metavar="RUN", help="run directory")
+    _add_run_arguments(score)
     score.add_argument("names", nargs="+", metavar="NAME", help="names to score")
-    score.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
 
 
 def _add_reproduce(commands) -> None:
@@ -200,8 +203,7 @@ def _add_diagnose(commands) -> None:
                     "embeddings): write RUN/plots/*.png and RUN/diagnostics.json and say in words "
                     "what looks unhealthy. See docs/diagnostics.md.")
     diagnose.set_defaults(command=cmd_diagnose)
-    diagnose.add_argument("run", type=Path, metavar="RUN", help="run directory")
-    diagnose.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
+    _add_run_arguments(diagnose)
 
 
 def _add_lr_find(commands) -> None:
