@@ -17,9 +17,10 @@ from villanueva.diagnostics.history import update_ratios
 from villanueva.diagnostics.hooks import capture, nonlinearity_layers
 from villanueva.diagnostics.verdicts import judge, update_ratios_verdict
 from villanueva.models import MODELS, build_model, make_config
+from villanueva.models.base import CountedModel
 from villanueva.runs import load_run, read_metrics
 from villanueva.training import (Callbacks, TrainConfig, TrainingInterrupted, initial_loss,
-                                 model_examples, train)
+                                 train)
 from villanueva.training.recording import chunk_means
 
 from conftest import TINY_NAMES
@@ -32,7 +33,7 @@ def tiny_data(model_name="deep-mlp", **options):
     vocab = Vocab.from_names(TINY_NAMES)
     torch.manual_seed(0)
     model = build_model(model_name, make_config(model_name, **options), len(vocab))
-    return model, vocab, model_examples(model, TINY_NAMES, vocab)
+    return model, vocab, model.examples(TINY_NAMES, vocab)
 
 
 # --- hooks and snapshots ---
@@ -77,7 +78,7 @@ def test_snapshot_leaves_the_model_untouched():
 
 
 @pytest.mark.parametrize("name", [name for name, spec in MODELS.items()
-                                  if not getattr(spec.module, "fitted_by_counting", False)])
+                                  if not issubclass(spec.module, CountedModel)])
 def test_every_trained_model_can_be_looked_inside(name):
     model, vocab, (inputs, targets) = tiny_data(name)
     snapshot = take_snapshot(model, inputs[:64], targets[:64])
@@ -174,7 +175,7 @@ def short_run_verdicts(real_data, **options) -> dict:
     vocab, split = real_data
     torch.manual_seed(42)
     model = build_model("deep-mlp", make_config("deep-mlp", **options), len(vocab))
-    train_set, val_set = (model_examples(model, names, vocab) for names in (split.train, split.val))
+    train_set, val_set = (model.examples(names, vocab) for names in (split.train, split.val))
     batch = torch.randperm(len(train_set[1]), generator=torch.Generator().manual_seed(42))[:256]
     at_init = take_snapshot(model, train_set[0][batch], train_set[1][batch])
     first_loss = initial_loss(model, *train_set)

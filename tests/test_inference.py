@@ -85,15 +85,15 @@ def test_score_rejects_empty_and_unknown(bigram):
 
 
 def test_distinct_windows_go_through_the_model_once_and_map_back_to_every_row():
-    from villanueva.inference.sample import _distinct_windows
+    from villanueva.models.base import distinct_windows
 
     generator = torch.Generator().manual_seed(0)
     windows = torch.randint(0, 3, (500, 4), generator=generator)  # 81 possible windows: many repeats
-    distinct, row_of = _distinct_windows(windows, vocab_size=29)
+    distinct, row_of = distinct_windows(windows, vocab_size=29)
     assert torch.equal(distinct[row_of], windows)
     assert len(distinct) == len(torch.unique(windows, dim=0)) < len(windows)
     wide = torch.randint(0, 29, (50, 13), generator=generator)  # 29**13 does not fit in 63 bits
-    distinct, row_of = _distinct_windows(wide, vocab_size=29)
+    distinct, row_of = distinct_windows(wide, vocab_size=29)
     assert torch.equal(distinct[row_of], wide)
 
 

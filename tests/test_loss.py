@@ -4,10 +4,10 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from villanueva.data import Vocab, context_windows
 from villanueva.models import build_model, make_config
+from villanueva.models.base import WindowModel
 from villanueva.training import names_loss, split_loss
 
 
@@ -37,11 +37,11 @@ def test_loss_is_per_character_including_the_end_token():
     assert names_loss(model, vocab, ["a", "abcd"]) == pytest.approx((2 * losses[0] + 5 * losses[1]) / 7)
 
 
-class Uniform(nn.Module):
+class Uniform(WindowModel):
     block_size = 2
 
     def __init__(self, vocab_size):
-        super().__init__()
+        super().__init__(None, vocab_size)
         self.register_buffer("logits", torch.zeros(vocab_size))
 
     def forward(self, idx):

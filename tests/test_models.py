@@ -5,14 +5,14 @@ import torch
 
 from villanueva.errors import UserError
 from villanueva.models import MODELS, build_model, make_config
-from villanueva.models.base import predicts_every_position
+from villanueva.models.base import WholeNameModel
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_maps_contexts_to_logits(name):
     torch.manual_seed(0)
     model = build_model(name, make_config(name), vocab_size=29)
-    if predicts_every_position(model):  # a whole name in, a prediction at every position out
+    if isinstance(model, WholeNameModel):  # a whole name in, a prediction at every position out
         assert model(torch.randint(0, 29, (5, 7))).shape == (5, 7, 29)
     else:
         assert model(torch.randint(0, 29, (5, model.block_size))).shape == (5, 29)

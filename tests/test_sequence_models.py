@@ -14,9 +14,9 @@ from villanueva.data import Vocab, load_corpus, split_names, whole_names
 from villanueva.errors import UserError
 from villanueva.inference import sample_names, score_names
 from villanueva.models import build_model, make_config
-from villanueva.models.base import predicts_every_position
+from villanueva.models.base import WholeNameModel, WindowModel
 from villanueva.runs.run import METRICS
-from villanueva.training import (Callbacks, TrainConfig, batch_loss, initial_loss, model_examples,
+from villanueva.training import (Callbacks, TrainConfig, batch_loss, initial_loss,
                                  names_loss, train)
 from villanueva.training.examples import IGNORED, trimmed
 
@@ -44,16 +44,16 @@ def test_whole_name_examples_layout():
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_sequence_models_predict_every_position(name):
     model = tiny(name)
-    assert predicts_every_position(model)
-    inputs, targets = model_examples(model, NAMES, VOCAB)
+    assert isinstance(model, WholeNameModel)
+    inputs, targets = model.examples(NAMES, VOCAB)
     assert inputs.shape == targets.shape == (len(NAMES), max(map(len, NAMES)) + 1)
     assert model(inputs).shape == (*inputs.shape, len(VOCAB))
 
 
 def test_wavenet_fuses_pairs_level_by_level():
     model = tiny("wavenet", block_size=16)
-    assert not predicts_every_position(model)
-    inputs, targets = model_examples(model, NAMES, VOCAB)
+    assert not isinstance(model, WholeNameModel)
+    inputs, targets = model.examples(NAMES, VOCAB)
     assert inputs.shape == (sum(len(n) + 1 for n in NAMES), 16) and targets.dim() == 1
     assert model(inputs).shape == (len(inputs), len(VOCAB))
     assert [type(layer).__name__ for layer in model.layers].count("FlattenConsecutive") == 4  # log2 16
@@ -72,7 +72,7 @@ def test_default_init_starts_near_a_uniform_guess(notebook_train, name):
     vocab, names = notebook_train
     torch.manual_seed(0)
     model = build_model(name, make_config(name), len(vocab))
-    loss = initial_loss(model, *model_examples(model, names, vocab))
+    loss = initial_loss(model, *model.examples(names, vocab))
     assert abs(loss - math.log(len(vocab))) < 0.05, loss
 
 
@@ -118,7 +118,7 @@ def test_padding_never_changes_a_names_loss(name):
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_trimming_a_batch_keeps_its_loss(name):
     model = tiny(name)
-    inputs, targets = (tensor[1:4] for tensor in model_examples(model, NAMES, VOCAB))  # short names
+    inputs, targets = (tensor[1:4] for tensor in model.examples(NAMES, VOCAB))  # short names
     short_inputs, short_targets = trimmed(inputs, targets)
     assert short_targets.shape[1] == max(map(len, NAMES[1:4])) + 1 < targets.shape[1]
     torch.testing.assert_close(batch_loss(model(short_inputs), short_targets),
@@ -143,10 +143,10 @@ def test_loss_is_the_per_window_definition(name):
 
 def test_names_longer_than_the_positions_are_refused():
     model = tiny("transformer", max_length=8)
-    inputs, _ = model_examples(model, ["la rioja"], VOCAB)  # 8 characters fit
+    inputs, _ = model.examples(["la rioja"], VOCAB)  # 8 characters fit
     assert model(inputs).shape == (1, 9, len(VOCAB))
     with pytest.raises(UserError, match="'villanueva de la serena' has 23 .* at most 8 .*--max-length"):
-        model_examples(model, NAMES, VOCAB)
+        model.examples(NAMES, VOCAB)
 
 
 # --- sampling and scoring ----------------------------------------------------------------------
@@ -155,7 +155,7 @@ def greedy(model, prefix: str, limit: int) -> str:
     """The likeliest character at each step, one name, no batching: what top-k 1 must give."""
     ids, out = [0] + VOCAB.encode(prefix), []
     while len(out) < limit:
-        logits = model(torch.tensor([ids]))[0, -1] if predicts_every_position(model) else \
+        logits = model(torch.tensor([ids]))[0, -1] if isinstance(model, WholeNameModel) else \
             model(torch.tensor([([0] * model.block_size + ids[1:])[-model.block_size:]]))[0]
         if (next_id := int(logits.argmax())) == 0:
             break
@@ -178,7 +178,7 @@ def test_temperature_sharpens_the_next_character_distribution(name):
     prefix, temperature = "la ", 0.05
     with torch.no_grad():
         context = VOCAB.encode(prefix)
-        if predicts_every_position(model):
+        if isinstance(model, WholeNameModel):
             logits = model(torch.tensor([[0, *context]]))[0, -1]
         else:
             logits = model(torch.tensor([([0] * model.block_size + context)[-model.block_size:]]))[0]
@@ -269,12 +269,12 @@ def test_bad_options_are_one_line_errors(cli, tiny_names_file, tmp_path, case):
 
 # --- early stopping and weight decay -------------------------------------------------------------
 
-class Flat(nn.Module):
+class Flat(WindowModel):
     """Predicts uniformly whatever its weights: the validation loss never improves, gradients are 0."""
     block_size = 1
 
     def __init__(self):
-        super().__init__()
+        super().__init__(None, 3)
         self.weight = nn.Parameter(torch.ones(3, 2))
         self.bias = nn.Parameter(torch.ones(2))
 
@@ -314,7 +314,7 @@ def test_weight_decay_shrinks_matrices_but_not_biases():
 
 
 def test_gradient_clipping_caps_the_size_of_a_step():
-    examples = model_examples(tiny("gru"), NAMES, VOCAB)
+    examples = tiny("gru").examples(NAMES, VOCAB)
     changes = {}
     for clip in (0.0, 1e-3):
         model = tiny("gru")

@@ -1,73 +1,54 @@
 """`villanueva report`: finished runs side by side in one markdown table — the model, what was
 changed from its defaults, its size, its train / val / test loss and what training cost — read
-from the runs' own files, so any set of runs, trained by any command, compares on one scale."""
+from the runs' own records, so any set of runs, trained by any command, compares on one scale."""
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from villanueva.errors import UserError
-from villanueva.models import make_config
-from villanueva.runs import read_metrics, read_run_setup
-from villanueva.training import TrainConfig, recipe
-
-NOT_SETTINGS = {"device", "eval_every"}  # how a run was done, not what it learned with
+from villanueva.runs import RunRecord, RunResult, files, read_result, read_run_setup
+from villanueva.runs.run import CONFIG
+from villanueva.training import changes
 
 
-@dataclass
-class RunRow:
-    path: Path
-    model: str
-    changes: str  # model options and training settings that differ from the defaults
-    parameters: int
-    steps: int
-    losses: dict[str, float]  # of the saved (best by validation) model
-    seconds: float
-    threads: int | None  # torch's CPU threads while training (None: not recorded)
-    device: str
-
-
-def read_row(path: Path) -> RunRow:
-    setup = read_run_setup(Path(path))
-    config, train_config = setup.config, setup.train_config
-    final = next((record for record in reversed(read_metrics(path)) if record.get("final")), None)
-    if final is None:
+def read_finished(path: Path) -> tuple[RunRecord, RunResult]:
+    """The record and result of the finished run at `path`."""
+    record, result = read_run_setup(Path(path)).record, read_result(path)
+    if result is None:
         raise UserError(f"{path} has not finished training; finish it with: "
                         f"villanueva train --resume {path}")
-    return RunRow(Path(path), config["model"], _changes(config, train_config), final["parameters"],
-                  final["steps"], final["best"], final["seconds"],
-                  config.get("machine", {}).get("threads"), train_config.device)
-
-
-def _changes(config: dict, train_config: TrainConfig) -> str:
-    """The settings of this run that differ from its model's defaults and its recipe's."""
-    recipe_name = config.get("recipe", "fast")
-    model_defaults = asdict(make_config(config["model"]))
-    train_defaults = asdict(recipe(config["model"], recipe_name))
-    changed = [(key, value) for key, value in config["model_config"].items()
-               if model_defaults.get(key) != value]
-    changed += [(key, value) for key, value in asdict(train_config).items()
-                if key not in NOT_SETTINGS and train_defaults.get(key) != value]
-    recipe_flag = [] if recipe_name == "fast" else [f"--recipe {recipe_name}"]
-    return " ".join(recipe_flag + [_flag(key, value) for key, value in changed])
-
-
-def _flag(key: str, value) -> str:
-    option = "--" + key.replace("_", "-")
-    if isinstance(value, bool):
-        return option if value else "--no-" + option[2:]
-    return f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}"
+    return record, result
 
 
 def report(paths: list[Path]) -> str:
     """The markdown table of the runs at `paths`, best validation loss first."""
     if not paths:
         raise UserError("give at least one run directory")
-    rows = sorted((read_row(path) for path in paths), key=lambda row: row.losses["val"])
+    runs = sorted(((Path(path), *read_finished(path)) for path in paths),
+                  key=lambda run: run[2].best["val"])
     lines = ["| run | model | settings changed | parameters | steps | train | val | test | time |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        where = row.device if row.threads is None or row.device != "cpu" else f"{row.threads} thr."
-        lines.append(f"| {row.path.name} | `{row.model}` | {row.changes or '—'} | {row.parameters:,} | "
-                     f"{row.steps:,} | {row.losses['train']:.4f} | **{row.losses['val']:.4f}** | "
-                     f"{row.losses['test']:.4f} | {row.seconds:.0f} s ({where}) |")
+    for path, record, result in runs:
+        machine = record.machine
+        where = f"{machine.threads} thr." if machine.device == "cpu" and machine.threads else machine.device
+        losses = result.best
+        lines.append(f"| {path.name} | `{record.model}` | {changes(record.settings) or '—'} | "
+                     f"{result.parameters:,} | {result.steps:,} | {losses['train']:.4f} | "
+                     f"**{losses['val']:.4f}** | {losses['test']:.4f} | {result.seconds:.0f} s ({where}) |")
     return "\n".join(lines) + "\n"
+
+
+def write_report(path: Path, table: str, force: bool = False) -> None:
+    """Write the table to a new file; an existing one only with `force`, and never a file inside a
+    run directory (a report must not replace a run's own records)."""
+    path = Path(path)
+    if (path.parent / CONFIG).is_file():
+        raise UserError(f"--out {path} is inside the run directory {path.parent}; write the report "
+                        "elsewhere")
+    if path.is_dir():
+        raise UserError(f"--out {path} is a directory; name a file")
+    if path.exists() and not force:
+        raise UserError(f"--out {path} exists; choose a new file, or replace it with --force")
+    try:
+        files.write_text(path, table)
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from None

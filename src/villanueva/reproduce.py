@@ -13,10 +13,11 @@ from pathlib import Path
 
 import torch
 
+from villanueva.data import DataOptions
 from villanueva.errors import UserError
-from villanueva.experiment import DataOptions, RunSummary, train_run
+from villanueva.experiment import Progress, TrainedRun, train_run
 from villanueva.runs.files import write_text
-from villanueva.training import recipe
+from villanueva.training import resolve
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ NOTEBOOK_TABLE = (
 
 
 def reproduce(out: Path, data: DataOptions, scale: float = 1.0, device: str = "cpu",
-              models: list[str] | None = None, progress: bool = False,
-              on_row=lambda row, summary: None) -> str:
+              models: list[str] | None = None, on_progress: Progress | None = None,
+              on_row=lambda row, trained: None) -> str:
     """Train each row (or those of `models`) into `out/<model>`, write `out/results.md` and
     return its markdown."""
     if not 0 < scale <= 1:
@@ -48,10 +49,11 @@ def reproduce(out: Path, data: DataOptions, scale: float = 1.0, device: str = "c
         raise UserError(f"{out} already exists; choose a new --out")
     results = []
     for row in rows:
-        config = _scaled(recipe(row.model, "notebook", device=device), scale)
-        summary = train_run(out / row.model, row.model, {}, config, data, "notebook", progress)
-        results.append((row, summary))
-        on_row(row, summary)
+        settings = resolve(row.model, "notebook")
+        settings = replace(settings, train=_scaled(settings.train, scale))
+        trained = train_run(out / row.model, settings, data, device, on_progress)
+        results.append((row, trained))
+        on_row(row, trained)
     table = results_markdown(results, data, _command(data, scale, models), device)
     write_text(out / "results.md", table)
     return table
@@ -78,7 +80,7 @@ def _command(data: DataOptions, scale: float, models: list[str] | None) -> str:
                                                  if value is not None])
 
 
-def results_markdown(results: list[tuple[NotebookRow, RunSummary]], data: DataOptions,
+def results_markdown(results: list[tuple[NotebookRow, TrainedRun]], data: DataOptions,
                      command: str, device: str) -> str:
     lines = [
         "# The notebooks' table, reproduced",
@@ -97,7 +99,8 @@ def results_markdown(results: list[tuple[NotebookRow, RunSummary]], data: DataOp
         "| train last | val last | test last | time | notebooks' val |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row, s in results:
+    for row, trained in results:
+        s = trained.result
         lines.append(
             f"| {row.label} | `{row.model}` | {s.parameters:,} | {s.steps:,} | {s.best_step:,} | "
             f"{s.best['train']:.4f} | **{s.best['val']:.4f}** | {s.best['test']:.4f} | "

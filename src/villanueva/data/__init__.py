@@ -2,9 +2,10 @@
 
 from villanueva.data.clean import clean_name, clean_prefix
 from villanueva.data.corpus import EMBEDDED, Corpus, load_corpus
+from villanueva.data.options import DataOptions
 from villanueva.data.split import NOTEBOOK_SEED, Split, split_names
 from villanueva.data.tensors import context_windows, whole_names
 from villanueva.data.vocab import END, Vocab
 
-__all__ = ["EMBEDDED", "END", "NOTEBOOK_SEED", "Corpus", "Split", "Vocab", "clean_name", "clean_prefix",
+__all__ = ["EMBEDDED", "END", "NOTEBOOK_SEED", "Corpus", "DataOptions", "Split", "Vocab", "clean_name", "clean_prefix",
            "context_windows", "load_corpus", "split_names", "whole_names"]

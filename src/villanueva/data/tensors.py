@@ -16,6 +16,8 @@ import torch
 
 from villanueva.data.vocab import Vocab
 
+IGNORED = -1  # target id of padding: no prediction is scored there
+
 
 def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Return contexts `(N, block_size)` and targets `(N,)`, both int64, N = sum(len(name) + 1)."""

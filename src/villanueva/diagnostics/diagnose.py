@@ -13,16 +13,15 @@ from pathlib import Path
 
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
 from villanueva.diagnostics import history, plots
 from villanueva.diagnostics.embeddings import Embedding2D, embedding_2d
 from villanueva.diagnostics.snapshot import Snapshot, take_snapshot
 from villanueva.diagnostics.verdicts import UPDATE_RATIO_BAND, Verdict, judge
 from villanueva.errors import UserError
-from villanueva.models.base import model_device
+from villanueva.models.base import NameModel, model_device
 from villanueva.runs import Run, files, load_run, read_metrics, read_run_setup
-from villanueva.training import initial_loss, model_examples, resolve_device
+from villanueva.training import initial_loss, resolve_device
 
 DIAGNOSTICS = "diagnostics.json"
 PLOTS = "plots"
@@ -46,13 +45,13 @@ class Probe:
 def diagnose_run(path: Path, device: str = "cpu") -> Diagnosis:
     """Diagnose the finished run at `path`: write its plots and diagnostics.json, judge it."""
     run = load_run(path, resolve_device(device))
-    check_diagnosable(run.model, run.config["model"])
+    check_diagnosable(run.model, run.record.model)
     probe = probe_run(run)
     records = read_metrics(run.path)
     curve, ratios = history.loss_curve(records), history.update_ratios(records)
     embedding = embedding_2d(run.model, run.vocab)
     verdicts = judge(probe.initial_loss, len(run.vocab), probe.at_init, probe.at_end, ratios)
-    report = {"run": str(run.path), "model": run.config["model"],
+    report = {"run": str(run.path), "model": run.record.model,
               "batch_examples": probe.batch_examples,
               "initial_loss": {"loss": probe.initial_loss, "uniform": math.log(len(run.vocab))},
               "at_init": probe.at_init.to_json(), "at_end": probe.at_end.to_json(),
@@ -82,20 +81,20 @@ def _figures(probe: Probe, curve: dict, ratios: dict | None, embedding: Embeddin
     return figures
 
 
-def check_diagnosable(model: nn.Module, model_name: str) -> None:
-    if getattr(model, "fitted_by_counting", False):
+def check_diagnosable(model: NameModel, model_name: str) -> None:
+    if not model.learns_by_gradient():
         raise UserError(f"{model_name} is fitted by counting, not by gradient descent: it has no "
                         "layers, gradients or training curve to diagnose")
 
 
 def probe_run(run: Run) -> Probe:
     """Snapshots of the untrained and the trained model on one training batch."""
-    seed, batch_size = _train_setting(run, "seed"), _train_setting(run, "batch_size")
+    seed, batch_size = run.train_config.seed, run.train_config.batch_size
     device = model_device(run.model)
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         torch.manual_seed(seed)  # as training did just before building the model
         untrained = read_run_setup(run.path).model.to(device)
-        inputs, targets = (t.to(device) for t in model_examples(untrained, run.split.train, run.vocab))
+        inputs, targets = (t.to(device) for t in untrained.examples(run.split.train, run.vocab))
         first_loss = initial_loss(untrained, inputs, targets)
         batch = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:batch_size]
         inputs, targets = inputs[batch.to(device)], targets[batch.to(device)]
@@ -104,14 +103,6 @@ def probe_run(run: Run) -> Probe:
             torch.manual_seed(seed)  # dropout, if any, draws the same masks in both
             snapshots.append(take_snapshot(model, inputs, targets))
     return Probe(first_loss, len(batch), *snapshots)
-
-
-def _train_setting(run: Run, name: str):
-    try:
-        return run.config["train"][name]
-    except (KeyError, TypeError):
-        raise UserError(f"{run.path / 'config.json'} has no training setting {name!r}; the run "
-                        "directory is damaged") from None
 
 
 def _write(run: Path, report: dict, figures: dict[str, Figure]) -> list[Path]:

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
 from villanueva.diagnostics.plots import png_bytes
 from villanueva.errors import UserError
+from villanueva.models.base import Examples, NameModel
 from villanueva.runs import files
-from villanueva.training import TrainConfig, batch_loss, check_trainable
-from villanueva.training.examples import Examples, trimmed
+from villanueva.training import TrainConfig, check_trainable, optimisation_step
 from villanueva.training.trainer import build_optimizer
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
@@ -53,11 +52,12 @@ class LRSweep:
         return self.lrs[self.smoothed.index(min(self.smoothed))]
 
 
-def lr_sweep(model: nn.Module, train_set: Examples, config: TrainConfig,
+def lr_sweep(model: NameModel, train_set: Examples, config: TrainConfig,
              sweep: SweepRange = SweepRange()) -> LRSweep:
     """Train `model` (which is spent afterwards) on random batches of `train_set` with the optimizer
-    and batch size of `config`, the learning rate growing from sweep.min_lr to sweep.max_lr."""
-    if getattr(model, "fitted_by_counting", False):
+    batch size, weight decay and gradient clipping of `config`, the learning rate growing from
+    sweep.min_lr to sweep.max_lr."""
+    if not model.learns_by_gradient():
         raise UserError("a model fitted by counting has no learning rate to find")
     inputs, targets = train_set
     check_trainable(model, config, len(targets))
@@ -72,11 +72,7 @@ def lr_sweep(model: nn.Module, train_set: Examples, config: TrainConfig,
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = torch.randint(len(targets), (batch_size,), generator=generator).to(targets.device)
-        batch_inputs, batch_targets = trimmed(inputs[batch], targets[batch])
-        loss = batch_loss(model(batch_inputs), batch_targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss = optimisation_step(model, optimizer, inputs[batch], targets[batch], config.grad_clip)
         value = loss.item()  # one synchronisation per step: the sweep must see a blow-up at once
         if not math.isfinite(value):
             break

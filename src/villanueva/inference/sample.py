@@ -5,18 +5,16 @@ produced the end token leaves the batch, and the loop stops when none is left. T
 (longest name) model calls over (total characters) rows, not (number of names x name length)
 model calls of one row as in the notebooks' one-name-at-a-time loop.
 
-A window model reads the last `block_size` ids, start tokens standing in before the name; a
-whole-name model reads the name so far from its one start token, and its last position predicts.
+What the model reads to predict the next character is its kind's business (models/base.py): the
+loop only starts a decoding state, asks for the next logits and extends the state.
 """
 
 import secrets
 
 import torch
-from torch import nn
-
 from villanueva.data import END, Vocab
 from villanueva.errors import UserError
-from villanueva.models.base import model_device, predicts_every_position
+from villanueva.models.base import NameModel, model_device
 
 MAX_LENGTH = 100
 CHUNK = 16_384  # names generated together
@@ -24,7 +22,7 @@ NEW_NAME_ROUNDS = 50
 
 
 @torch.no_grad()
-def sample_names(model: nn.Module, vocab: Vocab, count: int, *, temperature: float = 1.0,
+def sample_names(model: NameModel, vocab: Vocab, count: int, *, temperature: float = 1.0,
                  top_k: int | None = None, seed: int | None = None, prefix: str = "",
                  max_length: int = MAX_LENGTH) -> list[str]:
     """Return `count` names, each starting with `prefix`. Same seed, same names."""
@@ -32,7 +30,7 @@ def sample_names(model: nn.Module, vocab: Vocab, count: int, *, temperature: flo
     if END in prefix:
         raise UserError(f"--prefix must not contain {END!r}: it is the end-of-name token")
     prefix_ids = vocab.encode(prefix)
-    limit = getattr(model, "max_length", None)  # a Transformer cannot read past its positions
+    limit = model.max_length  # a Transformer cannot read past its positions
     if limit is not None:
         if len(prefix_ids) > limit:
             raise UserError(f"--prefix has {len(prefix_ids)} characters; this model reads names of "
@@ -43,30 +41,21 @@ def sample_names(model: nn.Module, vocab: Vocab, count: int, *, temperature: flo
     model.eval()
     names = []
     for start in range(0, count, CHUNK):  # bounded memory however many names are asked for
-        rows = _generate(model, len(vocab), min(CHUNK, count - start), prefix_ids, temperature, top_k,
-                         generator, max_length)
+        rows = _generate(model, min(CHUNK, count - start), prefix_ids, temperature, top_k, generator,
+                         max_length)
         names += [prefix + vocab.decode(_until_end(row)) for row in rows]
     return names
 
 
-def _generate(model: nn.Module, vocab_size: int, count: int, prefix_ids: list[int], temperature: float,
-              top_k: int | None, generator: torch.Generator, max_length: int) -> list[list[int]]:
+def _generate(model: NameModel, count: int, prefix_ids: list[int], temperature: float, top_k: int | None,
+              generator: torch.Generator, max_length: int) -> list[list[int]]:
     """Ids of `count` continuations of the prefix, each up to its end token (0) or max_length."""
     device = model_device(model)
-    whole_name = predicts_every_position(model)
-    starts = 1 if whole_name else model.block_size
-    context = torch.zeros(count, starts + len(prefix_ids), dtype=torch.long, device=device)
-    if prefix_ids:
-        context[:, starts:] = torch.tensor(prefix_ids, device=device)
+    state = model.start_decoding(count, prefix_ids)
     generated = torch.zeros(count, max_length, dtype=torch.long, device=device)
     growing = torch.arange(count, device=device)  # the rows of `generated` that have not ended
     for position in range(max_length):
-        if whole_name:
-            cumulative = _cumulative_probabilities(model(context)[:, -1] / temperature, top_k)
-        else:  # a window model: one pass per distinct window, one distribution per row
-            windows, row_of = _distinct_windows(context[:, -model.block_size:], vocab_size)
-            cumulative = _cumulative_probabilities(model(windows) / temperature, top_k)[row_of]
-        next_ids = _draw(cumulative, generator)
+        next_ids = _draw(_cumulative_probabilities(model.next_logits(state) / temperature, top_k), generator)
         generated[growing, position] = next_ids
         # Drop the rows that just ended, so that every model call works for live names only: a
         # batch's longest name is several times its average, and computing finished rows until
@@ -75,25 +64,8 @@ def _generate(model: nn.Module, vocab_size: int, count: int, prefix_ids: list[in
         if not going_on.any():
             return generated[:, :position + 1].tolist()
         growing = growing[going_on]
-        context = torch.cat([context[going_on], next_ids[going_on, None]], dim=1)
+        state = model.extend(state, next_ids, going_on)
     return generated.tolist()
-
-
-def _distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The distinct rows of `windows` and, for each row, the index of its copy among them.
-
-    A window model sees only its window, and many names of a batch share one (every name's first
-    window is the same), so each distinct window need go through the model once. Windows are told
-    apart by one integer each, their ids read as digits in base vocab_size (torch.unique over rows
-    is far slower); when that number would not fit in 63 bits, every row stays.
-    """
-    rows = torch.arange(len(windows), device=windows.device)
-    if vocab_size ** windows.shape[1] >= 2**63:
-        return windows, rows
-    digits = vocab_size ** torch.arange(windows.shape[1], device=windows.device)
-    keys, row_of = torch.unique(windows @ digits, return_inverse=True)
-    first_row = torch.empty_like(keys).scatter_(0, row_of, rows)  # any row with that key will do
-    return windows[first_row], row_of
 
 
 def _check(count: int, temperature: float, top_k: int | None, seed: int | None) -> None:
@@ -128,7 +100,7 @@ def _until_end(ids: list[int]) -> list[int]:
     return ids[:ids.index(0)] if 0 in ids else ids
 
 
-def sample_new_names(model: nn.Module, vocab: Vocab, count: int, known: set[str], *,
+def sample_new_names(model: NameModel, vocab: Vocab, count: int, known: set[str], *,
                      seed: int | None = None, **options) -> list[str]:
     """Return `count` distinct names that are not in `known`, sampling in rounds until found."""
     seed = seed if seed is not None else secrets.randbits(63)

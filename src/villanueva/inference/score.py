@@ -5,26 +5,26 @@ import torch
 
 from villanueva.data import Vocab, clean_name
 from villanueva.errors import UserError
-from villanueva.models.base import model_device
-from villanueva.training import batch_loss, model_examples
+from villanueva.models.base import NameModel, model_device
+from villanueva.training import batch_loss
+from villanueva.training.examples import IGNORED
 
 
 @torch.no_grad()
-def score_names(model, vocab: Vocab, names: list[str], keep_accents: bool = False) -> list[tuple[str, float]]:
+def score_names(model: NameModel, vocab: Vocab, names: list[str],
+                keep_accents: bool = False) -> list[tuple[str, float]]:
     """Return (cleaned name, loss) for each name, cleaned with the rules the run was trained with."""
     cleaned = [clean_name(name, keep_accents) for name in names]
     for raw, name in zip(names, cleaned):
         if not name:
             raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
-        vocab.encode(name)  # a clear error naming this name, before they are joined into windows
+        vocab.encode(name)  # a clear error naming this name, before they are joined into examples
     device = model_device(model)
-    inputs, targets = model_examples(model, cleaned, vocab)
+    inputs, targets = model.examples(cleaned, vocab)
     model.eval()
-    # One loss per target (0 for padding), summed per row: a row is one window of a name, or a
-    # whole name for a model that predicts every position.
-    losses = batch_loss(model(inputs.to(device)), targets.to(device), reduction="none")
-    row_totals = losses.cpu().double().view(len(targets), -1).sum(1)
-    rows_per_name = [1 if targets.dim() > 1 else len(name) + 1 for name in cleaned]
-    owner = torch.repeat_interleave(torch.tensor(rows_per_name))
-    totals = torch.zeros(len(cleaned), dtype=torch.float64).index_add_(0, owner, row_totals)
-    return [(name, total / (len(name) + 1)) for name, total in zip(cleaned, totals.tolist())]
+    losses = batch_loss(model(inputs.to(device)), targets.to(device), reduction="none").cpu().double()
+    # Whatever the model's kind, its scored targets, read in row-major order, are the names'
+    # characters and end tokens one name after another: len(name) + 1 for each.
+    scored = losses[(targets != IGNORED).flatten()]
+    totals = [chunk.sum().item() for chunk in scored.split([len(name) + 1 for name in cleaned])]
+    return [(name, total / (len(name) + 1)) for name, total in zip(cleaned, totals)]

@@ -1,14 +1,14 @@
 """The model registry: a name -> its config dataclass and its module class.
 
-Adding a model is one file under models/ and one line in MODELS; the trainer, the run directory and
-the CLI (which turns every config field into a command-line option) need no change.
+Adding a model is one file under models/ (a subclass of one of the kinds in models/base.py) and one
+line in MODELS; the trainer, the run directory and the CLI (which turns every config field into a
+command-line option) need no change.
 """
 
 from dataclasses import dataclass, fields
 
-from torch import nn
-
-from villanueva.errors import UserError
+from villanueva.errors import UserError, option, unknown
+from villanueva.models.base import NameModel
 from villanueva.models.bigram import Bigram, BigramConfig
 from villanueva.models.deep_mlp import DeepMLP, DeepMLPConfig, MLPBNConfig
 from villanueva.models.gru import GRU, GRUConfig
@@ -37,7 +37,7 @@ MODELS: dict[str, ModelSpec] = {
 
 def model_spec(name: str) -> ModelSpec:
     if name not in MODELS:
-        raise UserError(f"unknown model {name!r} (choose from: {', '.join(MODELS)})")
+        raise unknown("model", name, MODELS)
     return MODELS[name]
 
 
@@ -46,15 +46,14 @@ def make_config(name: str, **overrides):
     spec = model_spec(name)
     known = {f.name for f in fields(spec.config)}
     given = {key: value for key, value in overrides.items() if value is not None}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        options = ", ".join("--" + key.replace("_", "-") for key in unknown)
-        raise UserError(f"model {name!r} has no option {options}")
+    strange = sorted(set(given) - known)
+    if strange:
+        raise UserError(f"model {name!r} has no option {', '.join(map(option, strange))}")
     return spec.config(**given)
 
 
-def build_model(name: str, config, vocab_size: int) -> nn.Module:
+def build_model(name: str, config, vocab_size: int) -> NameModel:
     return model_spec(name).module(config, vocab_size)
 
 
-__all__ = ["MODELS", "ModelSpec", "build_model", "make_config", "model_spec"]
+__all__ = ["MODELS", "ModelSpec", "NameModel", "build_model", "make_config", "model_spec"]

@@ -1,15 +1,29 @@
-"""What every model is, and checks shared by the model configs.
+"""What every model is: one interface, three kinds, and checks shared by the model configs.
 
-A model is a `torch.nn.Module` built as `Model(config, vocab_size)` from a dataclass config, of one
-of two kinds:
-- A window model has an attribute `block_size` (how many previous characters it reads) and maps
-  contexts `(B, block_size)` of ids to next-character logits `(B, vocab_size)`.
-- A whole-name model has `predicts_every_position = True`. It reads names `(B, T)` that begin with
-  the start token and returns logits `(B, T, vocab_size)`, where position t predicts character
-  t + 1 from positions 0..t only (causal), so one pass scores every character of a name. Its
-  `max_length` is the longest name, in characters, it can read (None: any length).
-A model with `fitted_by_counting = True` has a `fit(contexts, targets)` method and is fitted in one
-pass instead of by gradient descent.
+A model is a `NameModel`, a `torch.nn.Module` built as `Model(config, vocab_size)` from a dataclass
+config, that maps ids `(B, T)` to next-character logits. It subclasses one of three kinds, and the
+kind answers every question the rest of villanueva asks of a model, so that training, sampling,
+scoring and the diagnostics never look at which kind they hold:
+
+- `WindowModel` reads the last `block_size` ids (start tokens stand in before a name) and returns
+  logits `(B, vocab)`: one example per character. The MLPs and WaveNet.
+- `WholeNameModel` reads a name from its start token and returns logits `(B, T, vocab)`, where
+  position t predicts character t + 1 from positions 0..t only (causal): one example per name, and
+  one pass scores every character of it. The GRU and the Transformer.
+- `CountedModel` is a window model whose table is fitted by counting (`fit`) instead of by gradient
+  descent: it has no trainable parameters. The bigram.
+
+The operations, each with one meaning for every kind:
+- `examples(names, vocab)`: (inputs, targets) to train on or to score; targets padded with IGNORED.
+- `fit(inputs, targets)`: closed-form fitting before any gradient step (a no-op but for counting).
+- `learns_by_gradient()`: whether there is anything for an optimizer to do.
+- `start_decoding(count, prefix_ids)`, `next_logits(state)`, `extend(state, ids, keep)`: grow a
+  batch of names one character at a time (the sampler's loop), whatever the model reads.
+- `max_length`, `check_lengths(names)`: the longest name it can read.
+- `parameter_count()`: its size, as reported.
+
+A model conditioned on a label (a province, say) would be a fourth kind whose examples and decoding
+state carry the label; nothing outside the models package would change.
 """
 
 from dataclasses import field
@@ -17,12 +31,119 @@ from dataclasses import field
 import torch
 from torch import nn
 
-from villanueva.errors import UserError
+from villanueva.data import Vocab, context_windows, whole_names
+from villanueva.data.tensors import IGNORED
+from villanueva.errors import UserError, option
+
+Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
 
 
-def predicts_every_position(model: nn.Module) -> bool:
-    """Whether `model` is a whole-name model (see above) rather than a window model."""
-    return getattr(model, "predicts_every_position", False)
+class NameModel(nn.Module):
+    """The interface every model implements, through one of the kinds below."""
+
+    max_length: int | None = None  # the longest name, in characters, it can read (None: any)
+    start_tokens: int = 1  # start tokens before the first character of a name, in its input
+
+    def __init__(self, config, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.vocab_size = vocab_size
+
+    def examples(self, names: list[str], vocab: Vocab) -> Examples:
+        raise NotImplementedError
+
+    def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """Fit in closed form on the training examples; models trained by gradient descent have
+        nothing to do here."""
+
+    def learns_by_gradient(self) -> bool:
+        return any(p.requires_grad for p in self.parameters())
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def check_lengths(self, names: list[str]) -> None:
+        """Refuse names longer than the model can read, before any work is done or written."""
+        longest = max(names, key=len, default="")
+        if self.max_length is not None and len(longest) > self.max_length:
+            raise UserError(f"{longest!r} has {len(longest)} characters; this model reads names of "
+                            f"at most {self.max_length} (raise --max-length)")
+
+    # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs
+    # to predict the next character of every name; here, the ids so far (start tokens first).
+
+    def start_decoding(self, count: int, prefix_ids: list[int]) -> torch.Tensor:
+        """The state of `count` names that all begin with `prefix_ids`."""
+        device = model_device(self)
+        state = torch.zeros(count, self.start_tokens + len(prefix_ids), dtype=torch.long, device=device)
+        state[:, self.start_tokens:] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
+        return state
+
+    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
+        """Logits `(names, vocab)` of the next character of every name of the state."""
+        raise NotImplementedError
+
+    def extend(self, state: torch.Tensor, next_ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """The state after appending `next_ids`, keeping only the names where `keep` is true."""
+        return torch.cat([state[keep], next_ids[keep, None]], dim=1)
+
+
+class WindowModel(NameModel):
+    """Reads the last `block_size` ids and predicts the one after them."""
+
+    @property
+    def block_size(self) -> int:
+        return self.config.block_size
+
+    @property
+    def start_tokens(self) -> int:
+        return self.block_size
+
+    def examples(self, names: list[str], vocab: Vocab) -> Examples:
+        return context_windows(names, vocab, self.block_size)
+
+    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
+        windows, row_of = distinct_windows(state[:, -self.block_size:], self.vocab_size)
+        return self(windows)[row_of]
+
+
+class CountedModel(WindowModel):
+    """A window model whose table is fitted by counting, with no trainable parameters; its size is
+    the size of its table."""
+
+    def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def parameter_count(self) -> int:
+        return sum(buffer.numel() for buffer in self.buffers())
+
+
+class WholeNameModel(NameModel):
+    """Reads a whole name from its start token and predicts every position at once."""
+
+    def examples(self, names: list[str], vocab: Vocab) -> Examples:
+        self.check_lengths(names)
+        return whole_names(names, vocab, IGNORED)
+
+    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
+        return self(state)[:, -1]
+
+
+def distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct rows of `windows` and, for each row, the index of its copy among them.
+
+    A window model sees only its window, and many names of a batch share one (every name's first
+    window is the same), so each distinct window need go through the model once. Windows are told
+    apart by one integer each, their ids read as digits in base vocab_size (torch.unique over rows
+    is far slower); when that number would not fit in 63 bits, every row stays.
+    """
+    rows = torch.arange(len(windows), device=windows.device)
+    if vocab_size ** windows.shape[1] >= 2**63:
+        return windows, rows
+    digits = vocab_size ** torch.arange(windows.shape[1], device=windows.device)
+    keys, row_of = torch.unique(windows @ digits, return_inverse=True)
+    first_row = torch.empty_like(keys).scatter_(0, row_of, rows)  # any row with that key will do
+    return windows[first_row], row_of
 
 
 def dropout_field(default: float):
@@ -37,7 +158,7 @@ def require_probability(config, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if not 0 <= value < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 0 and below 1, got {value}")
+            raise UserError(f"{option(name)} must be at least 0 and below 1, got {value}")
 
 
 def require_positive(config, *names: str) -> None:
@@ -45,7 +166,7 @@ def require_positive(config, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if value <= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+            raise UserError(f"{option(name)} must be positive, got {value}")
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -62,10 +183,3 @@ def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str) 
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         detail = lines[1] if len(lines) > 1 else (lines[0] if lines else "the shapes differ")
         raise UserError(f"{source} does not fit this model: {detail}") from None
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Trainable parameters; for a counted model, the size of its table."""
-    if getattr(model, "fitted_by_counting", False):
-        return sum(buffer.numel() for buffer in model.buffers())
-    return sum(p.numel() for p in model.parameters())

@@ -9,9 +9,8 @@ loaded with the model's state_dict like any weights.
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
 
-from villanueva.models.base import require_positive
+from villanueva.models.base import CountedModel, require_positive
 
 
 @dataclass
@@ -22,13 +21,11 @@ class BigramConfig:
         require_positive(self, "smoothing")
 
 
-class Bigram(nn.Module):
-    fitted_by_counting = True
+class Bigram(CountedModel):
     block_size = 1
 
     def __init__(self, config: BigramConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
+        super().__init__(config, vocab_size)
         self.register_buffer("counts", torch.zeros(vocab_size, vocab_size))
 
     @torch.no_grad()

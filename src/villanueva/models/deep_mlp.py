@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from villanueva.errors import UserError
-from villanueva.models.base import require_positive
+from villanueva.models.base import WindowModel, require_positive
 from villanueva.models.layers import (INITS, BatchNorm1d, Embedding, FlattenConsecutive, Linear,
                                       Sequential, Tanh)
 from villanueva.models.mlp import MLPConfig
@@ -53,11 +53,9 @@ class MLPBNConfig(DeepMLPConfig):
     last_layer_scale: float = 0.01
 
 
-class DeepMLP(nn.Module):
+class DeepMLP(WindowModel):
     def __init__(self, config: DeepMLPConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
-        self.block_size = config.block_size
+        super().__init__(config, vocab_size)
         self.layers = Sequential(*self._layers(config, vocab_size))
         self._initialise(config)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from villanueva.models.base import dropout_field, require_positive, require_probability
+from villanueva.models.base import WholeNameModel, dropout_field, require_positive, require_probability
 
 
 @dataclass
@@ -28,13 +28,11 @@ class GRUConfig:
         require_probability(self, "dropout")
 
 
-class GRU(nn.Module):
-    predicts_every_position = True
-    max_length = None  # a recurrent state reads names of any length
+class GRU(WholeNameModel):
+    """A recurrent state reads names of any length (no max_length)."""
 
     def __init__(self, config: GRUConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
+        super().__init__(config, vocab_size)
         self.embedding = nn.Embedding(vocab_size, config.emb_dim)
         self.dropout = nn.Dropout(config.dropout)
         # nn.GRU's own dropout acts between stacked layers only (and warns when there is one).

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from villanueva.models.base import require_positive
+from villanueva.models.base import WindowModel, require_positive
 
 
 @dataclass
@@ -22,11 +22,9 @@ class MLPConfig:
         require_positive(self, "block_size", "emb_dim", "hidden")
 
 
-class MLP(nn.Module):
+class MLP(WindowModel):
     def __init__(self, config: MLPConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
-        self.block_size = config.block_size
+        super().__init__(config, vocab_size)
         self.embedding = nn.Embedding(vocab_size, config.emb_dim)
         self.hidden = nn.Linear(config.block_size * config.emb_dim, config.hidden)
         self.activation = nn.Tanh()  # a module, not torch.tanh inline, so diagnostics can hook it

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from villanueva.errors import UserError
-from villanueva.models.base import dropout_field, require_positive, require_probability
+from villanueva.models.base import WholeNameModel, dropout_field, require_positive, require_probability
 
 INIT_STD = 0.02  # GPT-2's: small weights, so the untrained model predicts almost uniformly
 
@@ -72,12 +72,10 @@ class Block(nn.Module):
         return x + self.mlp(self.mlp_norm(x))
 
 
-class Transformer(nn.Module):
-    predicts_every_position = True
+class Transformer(WholeNameModel):
 
     def __init__(self, config: TransformerConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
+        super().__init__(config, vocab_size)
         self.max_length = config.max_length
         self.token_embedding = nn.Embedding(vocab_size, config.emb_dim)
         # Inputs are the start token and then up to max_length characters.

@@ -15,6 +15,7 @@ from torch import nn
 
 from villanueva.errors import UserError
 from villanueva.models.deep_mlp import TANH_GAIN
+from villanueva.models.base import WindowModel
 from villanueva.models.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
 from villanueva.models.mlp import MLPConfig
 
@@ -38,11 +39,9 @@ class WaveNetConfig(MLPConfig):
         return self.block_size.bit_length() - 1  # log2(block_size)
 
 
-class WaveNet(nn.Module):
+class WaveNet(WindowModel):
     def __init__(self, config: WaveNetConfig, vocab_size: int):
-        super().__init__()
-        self.config = config
-        self.block_size = config.block_size
+        super().__init__(config, vocab_size)
         layers: list[nn.Module] = [Embedding(vocab_size, config.emb_dim)]
         width = config.emb_dim
         for _ in range(config.levels):

@@ -1,10 +1,10 @@
 """The run directory: the single artefact that training writes and everything downstream reads.
 
-    config.json        what was trained and how (model name + config, training settings, data)
+    config.json        what was trained and how: a RunRecord (model, settings, data, machine)
     vocab.json         the characters, id 0 = '.'
     split.json         the train / val / test names, so a run is self-contained
     model.safetensors  the best weights by validation loss (safetensors: loading runs no code)
-    metrics.jsonl      the initial loss, one JSON record per validation, then a final summary
+    metrics.jsonl      the initial loss, one JSON record per validation, then the RunResult
     samples.txt        names sampled from the final model
     checkpoint.safetensors  while training: everything needed to resume (removed when done)
 
@@ -12,6 +12,7 @@ Every file is written atomically (runs.files), so a reader never sees a partial 
 """
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +23,12 @@ from torch import nn
 
 from villanueva.data import Split, Vocab
 from villanueva.errors import UserError
-from villanueva.models import build_model, make_config
+from villanueva.models import NameModel, build_model
 from villanueva.models.base import load_weights
 from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
-from villanueva.training.checkpoint import Checkpoint
-from villanueva.training.config import TrainConfig
-
-FORMAT_VERSION = 1
+from villanueva.runs.record import RunRecord, RunResult
+from villanueva.training import Checkpoint, TrainConfig
 CONFIG, VOCAB, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
     "config.json", "vocab.json", "split.json", "model.safetensors", "metrics.jsonl", "samples.txt",
     "checkpoint.safetensors")
@@ -44,7 +43,7 @@ class RunWriter:
         self.lock = RunLock(self.path)
 
     @classmethod
-    def create(cls, path: Path, config: dict, vocab: Vocab, split: Split) -> "RunWriter":
+    def create(cls, path: Path, record: RunRecord, vocab: Vocab, split: Split) -> "RunWriter":
         path = Path(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -54,7 +53,7 @@ class RunWriter:
         writer = cls(path)
         try:
             _refuse_if_used(path)  # again, now that no other process can be filling it
-            files.write_json(path / CONFIG, {"format": FORMAT_VERSION, **config})
+            files.write_json(path / CONFIG, record.to_json())
             files.write_text(path / VOCAB, vocab.to_json() + "\n")
             files.write_json(path / SPLIT, split.parts())
         except BaseException:
@@ -81,6 +80,11 @@ class RunWriter:
     def append_metrics(self, record: dict) -> None:
         files.append_json_line(self.path / METRICS, record)
 
+    def finish(self, result: RunResult) -> None:
+        """Write the final record and drop the checkpoint: the run is complete."""
+        self.append_metrics(result.to_json())
+        (self.path / CHECKPOINT).unlink(missing_ok=True)
+
     def rewrite_metrics(self, records: list[dict]) -> None:
         files.write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
 
@@ -91,9 +95,6 @@ class RunWriter:
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         files.write_bytes(self.path / CHECKPOINT, safetensors.torch.save(
             checkpoint.tensors, metadata=checkpoint.to_safetensors_metadata()))
-
-    def remove_checkpoint(self) -> None:
-        (self.path / CHECKPOINT).unlink(missing_ok=True)
 
     def save_samples(self, names: list[str]) -> None:
         files.write_text(self.path / SAMPLES, "".join(f"{name}\n" for name in names))
@@ -110,24 +111,19 @@ def _refuse_if_used(path: Path) -> None:
 @dataclass
 class Run:
     path: Path
-    config: dict
+    record: RunRecord
     vocab: Vocab
     split: Split
-    model: nn.Module  # in eval mode, holding the best weights
+    model: NameModel  # untrained from read_run_setup; the best weights, in eval mode, from load_run
 
     @property
     def keep_accents(self) -> bool:
         """Whether the run's names kept their accents (else they were transliterated to ASCII)."""
-        return bool(self.config.get("data", {}).get("keep_accents", False))
+        return self.record.data.options.keep_accents
 
     @property
     def train_config(self) -> TrainConfig:
-        """The run's training settings. A run saved before a setting existed gets that setting's
-        default, which is what it trained with: new settings default to the old behaviour."""
-        try:
-            return TrainConfig(**self.config["train"])
-        except (KeyError, TypeError) as error:
-            raise UserError(f"{self.path}'s config.json has unreadable training settings ({error})") from None
+        return self.record.settings.train
 
     @property
     def names(self) -> set[str]:
@@ -135,7 +131,7 @@ class Run:
         return {*self.split.train, *self.split.val, *self.split.test}
 
 
-def load_run(path: str | Path, device: str = "cpu") -> Run:
+def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     """Read a finished run directory; any problem is a UserError that says which file is wrong."""
     path = Path(path)
     if not path.is_dir():
@@ -152,26 +148,41 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
 
 
 def read_run_setup(path: Path) -> Run:
-    """The config, vocab and split of a run, and its model built untrained from them."""
+    """The record, vocab and split of a run, and its model built untrained from them."""
     path = Path(path)
     if not (path / CONFIG).is_file():
         raise UserError(f"{path} is not a run directory (it has no {CONFIG})" if path.is_dir()
                         else f"run directory not found: {path}")
-    config = _read_json(path / CONFIG)
-    found = config.get("format") if isinstance(config, dict) else None
-    if found != FORMAT_VERSION:
-        raise UserError(f"{path / CONFIG} has run format {found}; this version of villanueva reads "
-                        f"format {FORMAT_VERSION}")
+    try:
+        record = RunRecord.from_json(_read_json(path / CONFIG))
+    except UserError as error:
+        raise UserError(f"{path / CONFIG} cannot be read: {error}") from None
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
         split = Split(**_read_json(path / SPLIT))
-        model = build_model(config["model"], make_config(config["model"], **config["model_config"]),
-                            len(vocab))
+        model = build_model(record.model, record.settings.model_config, len(vocab))
     except UserError:
         raise
     except (KeyError, TypeError, ValueError, OSError) as error:
-        raise UserError(f"{path} has an unreadable config, vocab or split: {error}") from None
-    return Run(path, config, vocab, split, model)
+        raise UserError(f"{path} has an unreadable vocab or split: {error}") from None
+    return Run(path, record, vocab, split, model)
+
+
+def read_result(path: Path) -> RunResult | None:
+    """The final record of a run, or None while it has not finished training."""
+    final = next((record for record in reversed(read_metrics(path))
+                  if isinstance(record, dict) and record.get("final")), None)
+    if final is None:
+        return None
+    try:
+        return RunResult.from_json(final)
+    except UserError as error:
+        raise UserError(f"{Path(path) / METRICS} is damaged: {error}") from None
+
+
+def default_path(name: str, suffix: str = "") -> Path:
+    """Where a command writes when given no --out: runs/<name>-<local time><suffix>."""
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -180,6 +191,8 @@ def read_metrics(path: Path) -> list[dict]:
         lines = (Path(path) / METRICS).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
+    except UnicodeDecodeError:
+        raise UserError(f"{Path(path) / METRICS} is damaged: it is not UTF-8 text") from None
     records = []
     for line in lines:
         try:

@@ -2,19 +2,23 @@
 
 Everything a resumed run needs to continue bit for bit as if never stopped: the weights (with
 BatchNorm's running statistics), the optimizer's moments, the schedule's position, the batch order
-of the current epoch and the generator that draws the next one, the global RNG, the loss summed
-since the last validation, and the best model so far. Nothing is pickled: tensors go into
-safetensors, the rest into its JSON metadata, so loading a checkpoint cannot execute code.
+of the current epoch and the generator that draws the next one, the global RNG, the losses since
+the last validation, and the best model so far. Nothing is pickled: tensors go into safetensors,
+the rest into its JSON metadata, so loading a checkpoint cannot execute code.
+
+Bit-identical resume is promised on the device the run was interrupted on. A run continued on
+another device (`--resume RUN --device cuda`) starts from the same state, but its arithmetic, and
+so its last digits, follow the new device.
 """
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import torch
 
 from villanueva.errors import UserError
-
-FORMAT = 1
+from villanueva.models.base import load_weights, model_device
 
 
 @dataclass
@@ -22,8 +26,10 @@ class Checkpoint:
     tensors: dict[str, torch.Tensor]
     meta: dict
 
+    FORMAT = 1
+
     def to_safetensors_metadata(self) -> dict[str, str]:
-        return {"villanueva_checkpoint": json.dumps({"format": FORMAT, **self.meta})}
+        return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta})}
 
     @classmethod
     def from_safetensors(cls, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None):
@@ -31,9 +37,79 @@ class Checkpoint:
             meta = json.loads((metadata or {})["villanueva_checkpoint"])
         except (KeyError, ValueError):
             raise UserError("the checkpoint has no villanueva training state") from None
-        if meta.get("format") != FORMAT:
+        if meta.get("format") != cls.FORMAT:
             raise UserError(f"the checkpoint is from an incompatible version (format {meta.get('format')})")
         return cls(tensors, meta)
+
+
+@dataclass
+class Trainee:
+    """What training changes in place: the model and the objects that drive its updates."""
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    generator: torch.Generator  # draws each epoch's batch order
+
+
+@dataclass
+class Progress:
+    """Where training stands: the bookkeeping of the loop, as plain values and CPU tensors."""
+    step: int = 0
+    cursor: int = 0  # position in `order` of the next batch
+    order: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    history: list[dict] = field(default_factory=list)  # one record per validation
+    initial_loss: float | None = None  # None until the run has started
+    seconds: float = 0.0  # spent training before the last checkpoint
+    best_val: float = math.inf
+    best_step: int = 0
+    best_state: dict[str, torch.Tensor] = field(default_factory=dict)
+    pending_losses: torch.Tensor = field(default_factory=lambda: torch.empty(0))  # since the last validation
+    pending_update_ratios: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+
+    @property
+    def last_validated(self) -> int:
+        return self.history[-1]["step"] if self.history else 0
+
+
+def save_state(trainee: Trainee, progress: Progress) -> Checkpoint:
+    optimizer_tensors, param_groups = _optimizer_to_flat(trainee.optimizer)
+    scheduler = {key: value for key, value in trainee.scheduler.state_dict().items()
+                 if key != "lr_lambdas"}  # the lambda is rebuilt from the config
+    tensors = {**prefixed("model", trainee.model.state_dict()), **prefixed("best", progress.best_state),
+               **optimizer_tensors, "order": progress.order.cpu(),
+               "pending_losses": progress.pending_losses.cpu(),
+               "pending_update_ratios": progress.pending_update_ratios.cpu(),
+               "generator": trainee.generator.get_state(), "global_rng": torch.get_rng_state()}
+    device = model_device(trainee.model)
+    if device.type == "cuda":  # the generator dropout draws from on a GPU (on the CPU: global_rng)
+        tensors["cuda_rng"] = torch.cuda.get_rng_state(device)
+    meta = {"step": progress.step, "cursor": progress.cursor, "best_val": progress.best_val,
+            "best_step": progress.best_step, "history": progress.history,
+            "initial_loss": progress.initial_loss, "seconds": progress.seconds,
+            "param_groups": param_groups, "scheduler": scheduler}
+    return Checkpoint(tensors, meta)
+
+
+def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device) -> Progress:
+    """Load the checkpoint into `trainee` and return the progress it records, its tensors on
+    `device`; a checkpoint that does not fit is a UserError."""
+    tensors, meta = checkpoint.tensors, checkpoint.meta
+    load_weights(trainee.model, unprefixed("model", tensors), "the checkpoint")
+    try:
+        _optimizer_from_flat(trainee.optimizer, tensors, meta["param_groups"])
+        trainee.scheduler.load_state_dict({**meta["scheduler"], "lr_lambdas": [None]})
+        trainee.generator.set_state(tensors["generator"])
+        torch.set_rng_state(tensors["global_rng"])
+        if "cuda_rng" in tensors and device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["cuda_rng"], device)
+        return Progress(meta["step"], meta["cursor"], tensors["order"].to(device), meta["history"],
+                        meta["initial_loss"], meta["seconds"], meta["best_val"], meta["best_step"],
+                        unprefixed("best", tensors), tensors["pending_losses"].to(device),
+                        tensors["pending_update_ratios"].to(device))
+    except (KeyError, RuntimeError, ValueError, TypeError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f"the checkpoint does not match this run's model or settings "
+                        f"({first_line})") from None
 
 
 def prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -45,7 +121,7 @@ def unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch
     return {name[start:]: tensor for name, tensor in tensors.items() if name.startswith(prefix + ".")}
 
 
-def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:
+def _optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:
     """Split optimizer.state_dict() into tensors and its (JSON-able) param_groups."""
     state = optimizer.state_dict()
     tensors = {f"{index}.{key}": value for index, entries in state["state"].items()
@@ -53,8 +129,8 @@ def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch
     return prefixed("optimizer", tensors), state["param_groups"]
 
 
-def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                        param_groups: list) -> None:
+def _optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                         param_groups: list) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, tensor in unprefixed("optimizer", tensors).items():
         index, key = name.split(".", 1)

@@ -1,61 +1,69 @@
 """Training settings: one plain dataclass, saved in every run's config.json.
 
-The defaults are the fast recipe: AdamW, batch 256, 6,000 steps, cosine decay to a tenth.
+The defaults are the fast recipe: AdamW, batch 256, 6,000 steps, cosine decay to a tenth. A field
+whose metadata has a "help" is also a command-line option of `train` (the CLI generates it, as it
+does for the model configs); the others are set by recipes and presets only. How a run is carried
+out (the device, the threads) is not a setting: it does not change what is learned, so a run can be
+resumed on another device.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, option, unknown
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 MAX_LR = 1e36  # larger steps overflow float32 inside the optimizer (Adam divides lr by 1 - 0.9)
 
 
+def _option(default, help: str, metavar: str | None = None):
+    return field(default=default, metadata={"help": help, "metavar": metavar})
+
+
 @dataclass
 class TrainConfig:
     optimizer: str = "adamw"
-    lr: float = 1e-2
-    batch_size: int = 256
-    steps: int = 6_000
+    lr: float = _option(1e-2, "peak learning rate", "LR")
+    batch_size: int = _option(256, "examples per step: characters for window models, whole names "
+                                   "for gru and transformer", "N")
+    steps: int = _option(6_000, "optimisation steps", "N")
     schedule: str = "cosine"
     decay_at: float = 0.5      # "step" schedule: fraction of the steps after which lr drops
     final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
-    warmup: int = 0            # steps of linear warm-up from 0
-    weight_decay: float = 0.0
-    grad_clip: float = 0.0     # rescale gradients whose total norm exceeds this; 0 = never
-    eval_every: int = 0        # steps between validations; 0 = 20 validations per run
-    patience: int = 0          # stop after this many validations without a better val loss; 0 = never
+    warmup: int = _option(0, "steps of linear learning-rate warm-up from 0", "N")
+    weight_decay: float = _option(0.0, "decoupled weight decay of weight matrices and embeddings, "
+                                       "not of biases or normalisation gains", "W")
+    grad_clip: float = _option(0.0, "rescale any gradient whose norm exceeds NORM (0 = off)", "NORM")
+    eval_every: int = _option(0, "steps between validations, each followed by a checkpoint "
+                                 "(0 = 20 per run)", "N")
+    patience: int = _option(0, "early stopping: stop after N validations without a better "
+                               "validation loss (0 = never)", "N")
     calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
-    diagnose: bool = False     # record update:data ratios while training, diagnose the run at the end
-    seed: int = 42
-    device: str = "cpu"
+    diagnose: bool = _option(False, "record update:data ratios while training and diagnose the run "
+                                    "at the end, as `villanueva diagnose` does")
+    seed: int = _option(42, "seed of initialisation, batches and samples", "N")
 
     def __post_init__(self):
         for name in ("lr", "batch_size", "steps"):
             if getattr(self, name) <= 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+                raise UserError(f"{option(name)} must be positive, got {getattr(self, name)}")
         if not self.lr <= MAX_LR:  # also rejects nan and inf
             raise UserError(f"--lr must be at most {MAX_LR:g}, got {self.lr:g}")
         if not 0 <= self.seed < 2**63:
             raise UserError(f"--seed must be between 0 and 2**63 - 1, got {self.seed}")
         if self.optimizer not in OPTIMIZERS:
-            raise UserError(f"unknown optimizer {self.optimizer!r} (choose from: {', '.join(OPTIMIZERS)})")
+            raise unknown("optimizer", self.optimizer, OPTIMIZERS)
         if self.schedule not in SCHEDULES:
-            raise UserError(f"unknown schedule {self.schedule!r} (choose from: {', '.join(SCHEDULES)})")
+            raise unknown("schedule", self.schedule, SCHEDULES)
         if not 0 <= self.decay_at <= 1 or not 0 <= self.final_lr_factor <= 1:
             raise UserError("decay_at and final_lr_factor must lie between 0 and 1")
-        if self.eval_every < 0:
-            raise UserError(f"--eval-every must be positive, got {self.eval_every}")
-        if self.patience < 0:
-            raise UserError(f"--patience must not be negative (0 = no early stopping), got {self.patience}")
-        if self.warmup < 0:
-            raise UserError(f"--warmup must not be negative, got {self.warmup}")
-        if not 0 <= self.grad_clip < math.inf:
-            raise UserError(f"--grad-clip must be 0 (off) or more and finite, got {self.grad_clip}")
-        if not 0 <= self.weight_decay < math.inf:  # also rejects nan
-            raise UserError(f"--weight-decay must be 0 or more and finite, got {self.weight_decay}")
+        for name in ("eval_every", "patience", "warmup"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{option(name)} must not be negative, got {getattr(self, name)}")
+        for name in ("grad_clip", "weight_decay"):
+            if not 0 <= getattr(self, name) < math.inf:  # also rejects nan
+                raise UserError(f"{option(name)} must be 0 or more and finite, got {getattr(self, name)}")
 
     @property
     def validation_interval(self) -> int:

@@ -4,14 +4,14 @@ import os
 
 import torch
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, unknown
 
 DEVICES = ("cpu", "cuda", "mps")
 
 
 def resolve_device(name: str) -> torch.device:
     if name not in DEVICES:
-        raise UserError(f"unknown device {name!r} (choose from: {', '.join(DEVICES)})")
+        raise unknown("device", name, DEVICES)
     if name == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA GPU is available here; use --device cpu")
     if name == "mps" and not torch.backends.mps.is_available():

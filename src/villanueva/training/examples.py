@@ -1,40 +1,12 @@
-"""What a model trains on: its inputs and the ids it must predict, as index tensors.
-
-Every model of the registry reads (B, T) ids. Window models (the MLPs, WaveNet) predict one next
-character per row, from a fixed window of `block_size` ids; their targets are (N,). The loss code
-treats targets of any shape the same way (flattened, ids of -1 ignored), so a model that predicts
-every position of a name at once can give (N, T) targets padded with -1 and share the trainer.
-Whole-name models (gru, transformer) do: one row per name, so for them a batch counts names.
-"""
+"""Batches of examples: each model kind builds its own (`NameModel.examples`); these helpers work
+on any of them. Targets of any shape are treated alike (flattened, IGNORED padding skipped)."""
 
 import torch
-from torch import nn
 
-from villanueva.data import Vocab, context_windows, whole_names
-from villanueva.errors import UserError
-from villanueva.models.base import predicts_every_position
+from villanueva.data.tensors import IGNORED
+from villanueva.models.base import Examples
 
-IGNORED = -1  # target id of padding: no prediction is scored there
-
-Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
-
-
-def model_examples(model: nn.Module, names: list[str], vocab: Vocab) -> Examples:
-    """The (inputs, targets) of `names` in the form `model` reads, on the CPU."""
-    if predicts_every_position(model):
-        check_name_lengths(model, names)
-        return whole_names(names, vocab, IGNORED)
-    return context_windows(names, vocab, model.block_size)
-
-
-def check_name_lengths(model: nn.Module, names: list[str]) -> None:
-    """Refuse names longer than `model` can read (a Transformer has one learned position per
-    character), before any work is done or written."""
-    limit = getattr(model, "max_length", None)
-    longest = max(names, key=len, default="")
-    if limit is not None and len(longest) > limit:
-        raise UserError(f"{longest!r} has {len(longest)} characters; this model reads names of at "
-                        f"most {limit} (raise --max-length)")
+__all__ = ["IGNORED", "Examples", "characters", "trimmed"]
 
 
 def trimmed(inputs: torch.Tensor, targets: torch.Tensor) -> Examples:

@@ -8,15 +8,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from villanueva.data import Split, Vocab
-from villanueva.models.base import model_device
-from villanueva.training.examples import IGNORED, characters, model_examples
+from villanueva.models.base import NameModel, model_device
+from villanueva.training.examples import IGNORED, characters
 
 EVAL_BATCH = 16_384  # predictions per forward pass when evaluating
 
 
 def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy of `targets` of any shape under `logits` of that shape + (vocab,), skipping
-    IGNORED targets; "mean" is per scored character, as the DESIGN loss is. Half-precision logits
+    IGNORED targets; "mean" is per scored character, as the loss of docs/design.md is. Half-precision logits
     are scored in float32, float64 ones in float64."""
     logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
@@ -37,14 +37,14 @@ def split_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) 
     return total.item() / characters(targets)
 
 
-def names_loss(model: nn.Module, vocab: Vocab, names: list[str]) -> float:
+def names_loss(model: NameModel, vocab: Vocab, names: list[str]) -> float:
     """The loss of `model` over a list of names (one part of a split)."""
-    contexts, targets = model_examples(model, names, vocab)
+    contexts, targets = model.examples(names, vocab)
     device = model_device(model)
     return split_loss(model, contexts.to(device), targets.to(device))
 
 
-def split_losses(model: nn.Module, vocab: Vocab, split: Split) -> dict[str, float]:
+def split_losses(model: NameModel, vocab: Vocab, split: Split) -> dict[str, float]:
     """{"train": loss, "val": loss, "test": loss}."""
     return {part: names_loss(model, vocab, names) for part, names in split.parts().items()}
 

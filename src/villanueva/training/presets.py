@@ -6,7 +6,7 @@ candidates, docs/results.md has the table. Options given on the command line bes
 
 from dataclasses import dataclass, field
 
-from villanueva.errors import UserError
+from villanueva.errors import unknown
 
 
 @dataclass(frozen=True)
@@ -28,5 +28,5 @@ PRESETS = {
 
 def preset(name: str) -> Preset:
     if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r} (choose from: {', '.join(PRESETS)})")
+        raise unknown("preset", name, PRESETS)
     return PRESETS[name]

@@ -9,10 +9,10 @@ model at 256 characters).
 
 from dataclasses import replace
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, unknown
 from villanueva.training.config import TrainConfig
 
-# The notebooks: plain SGD, batch 64 (WaveNet 32), lr 0.1 dropping to 0.01 part-way (DESIGN.md's table).
+# The notebooks: plain SGD, batch 64 (WaveNet 32), lr 0.1 dropping to 0.01 part-way (docs/design.md's table).
 NOTEBOOK = {
     "bigram": TrainConfig(),  # counted, not trained: the settings are unused
     "mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=300_000, schedule="step",
@@ -39,7 +39,7 @@ RECIPES = {"fast": FAST, "notebook": NOTEBOOK}
 def recipe(model_name: str, name: str = "fast", **overrides) -> TrainConfig:
     """The recipe `name` for `model_name`, with `overrides` (None = keep) applied."""
     if name not in RECIPES:
-        raise UserError(f"unknown recipe {name!r} (choose from: {', '.join(RECIPES)})")
+        raise unknown("recipe", name, RECIPES)
     if name == "notebook" and model_name not in NOTEBOOK:
         raise UserError(f"the notebooks have no recipe for {model_name!r} "
                         f"(they have: {', '.join(NOTEBOOK)})")

@@ -1,0 +1,20 @@
+"""`villanueva eval RUN`: the train / val / test loss of a run's saved model."""
+
+from villanueva.cli.options import add_run_arguments
+
+
+def add(commands):
+    parser = commands.add_parser("eval", help="print the train / val / test loss of a run")
+    parser.set_defaults(command=run)
+    add_run_arguments(parser)
+    return parser
+
+
+def run(args) -> int:
+    from villanueva.inference import evaluate_run
+    from villanueva.runs import load_run
+    from villanueva.training import resolve_device
+
+    for part, loss in evaluate_run(load_run(args.run, resolve_device(args.device))).items():
+        print(f"{part} loss {loss:.4f}")
+    return 0

@@ -1,0 +1,17 @@
+"""What a run learns from: the source of the names, how they are cleaned and split."""
+
+from dataclasses import dataclass
+
+from villanueva.data.corpus import Corpus, load_corpus
+from villanueva.data.split import NOTEBOOK_SEED
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    path: str | None = None        # None = the embedded municipalities
+    column: str | None = None      # a CSV column; None = one name per line
+    keep_accents: bool = False
+    split_seed: int = NOTEBOOK_SEED
+
+    def load(self) -> Corpus:
+        return load_corpus(self.path, self.column, self.keep_accents)

@@ -1,0 +1,85 @@
+"""The one place that decides a run's settings: (model, recipe, preset, options given) -> Settings.
+
+Every command that trains or describes a run goes through `resolve`: `train`, `lr-find`,
+`reproduce`, `report`. Precedence, lowest first: the model's defaults and the recipe's training
+settings, then the preset's changes, then the options given explicitly (None = not given).
+"""
+
+from dataclasses import asdict, dataclass, fields
+
+from villanueva.errors import UserError, option
+from villanueva.models import make_config
+from villanueva.training.config import TrainConfig
+from villanueva.training.presets import Preset, preset
+from villanueva.training.recipes import recipe
+
+DEFAULT_MODEL = "mlp"
+DEFAULT_RECIPE = "fast"
+UNDESCRIBED = {"eval_every"}  # how often a run is checked, not what it learns: not worth a mention
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str
+    recipe: str
+    train: TrainConfig
+    model_config: object  # the model's config dataclass
+
+
+def resolve(model: str | None = None, recipe_name: str | None = None, preset_name: str | None = None,
+            train_options: dict | None = None, model_options: dict | None = None) -> Settings:
+    """The settings of a run of `model` (default: the preset's, else mlp) trained with `recipe_name`
+    (default fast), changed by the preset `preset_name` and then by the options given."""
+    chosen = _chosen_preset(preset_name, model, recipe_name)
+    model = model or chosen.model
+    recipe_name = recipe_name or DEFAULT_RECIPE
+    train = recipe(model, recipe_name, **_overriding(chosen.training, train_options))
+    return Settings(model, recipe_name, train,
+                    make_config(model, **_overriding(chosen.model_options, model_options)))
+
+
+def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None) -> Preset:
+    if name is None:
+        return Preset(DEFAULT_MODEL)
+    chosen = preset(name)
+    if model not in (None, chosen.model):
+        raise UserError(f"--preset {name} trains {chosen.model}; drop --model {model}")
+    if recipe_name is not None:
+        raise UserError(f"--preset {name} brings its own training settings; drop --recipe")
+    return chosen
+
+
+def _overriding(defaults: dict, given: dict | None) -> dict:
+    """`defaults`, changed by the entries of `given` that are set (not None)."""
+    return {**defaults, **{key: value for key, value in (given or {}).items() if value is not None}}
+
+
+def is_option(field) -> bool:
+    """Whether a field of TrainConfig is a command-line option (recipes set the others)."""
+    return "help" in field.metadata
+
+
+def changes(settings: Settings) -> str:
+    """The settings that differ from the defaults of the model and the recipe, written as the
+    options that would set them ("--recipe notebook --hidden 64 --no-batchnorm"); settings that
+    only recipes set are written as name=value."""
+    defaults = resolve(settings.model, settings.recipe)
+    default_model, default_train = asdict(defaults.model_config), asdict(defaults.train)
+    changed = [_as_option(key, value) for key, value in asdict(settings.model_config).items()
+               if default_model.get(key) != value]
+    changed += [_as_option(f.name, getattr(settings.train, f.name)) if is_option(f)
+                else f"{f.name}={_text(getattr(settings.train, f.name))}"
+                for f in fields(TrainConfig)
+                if f.name not in UNDESCRIBED and getattr(settings.train, f.name) != default_train[f.name]]
+    recipe_option = [] if settings.recipe == DEFAULT_RECIPE else [f"--recipe {settings.recipe}"]
+    return " ".join(recipe_option + changed)
+
+
+def _as_option(name: str, value) -> str:
+    if isinstance(value, bool):
+        return option(name) if value else option("no_" + name)
+    return f"{option(name)} {_text(value)}"
+
+
+def _text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
