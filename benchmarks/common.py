@@ -5,6 +5,7 @@ machine slow each other down by far more than the differences being measured.
 """
 
 import argparse
+import importlib
 import os
 import platform
 import statistics
@@ -17,7 +18,7 @@ import torch
 from villanueva.data import Split, Vocab, load_corpus, split_names
 from villanueva.training import resolve_device
 
-SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "Municipis_d_Espanya.csv"
+NOTEBOOK_CSV = Path(__file__).resolve().parents[1] / "tests" / "data" / "Municipis_d_Espanya.csv"
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -25,7 +26,7 @@ def parser(description: str) -> argparse.ArgumentParser:
     options.add_argument("--runs", type=int, default=3, help="repetitions of each side (default 3)")
     options.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     options.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    options.add_argument("--data", type=Path, default=SHARED_CSV,
+    options.add_argument("--data", type=Path, default=NOTEBOOK_CSV,
                          help="names file or CSV (default: the notebooks' Municipis_d_Espanya.csv)")
     options.add_argument("--column", default="Nom", help="CSV column of names (default Nom)")
     return options
@@ -37,7 +38,8 @@ def setup(args) -> tuple[torch.device, Split, Vocab]:
         torch.set_num_threads(args.threads)
     # torch's first optimizer imports torch._dynamo (about 2 s here): a one-off cost of a process,
     # paid before any timing so that it does not land on whichever run happens to be first.
-    import torch._dynamo  # noqa: F401
+    # (import_module: an `import torch._dynamo` here would make `torch` a local name of setup.)
+    importlib.import_module("torch._dynamo")
     device = resolve_device(args.device)
     print(machine_line(device))
     corpus = load_corpus(str(args.data), args.column if args.data.suffix == ".csv" else None)

@@ -20,7 +20,7 @@ from common import parser, setup, timed
 from train_speed import FAST_MODEL
 
 from villanueva.models import build_model, make_config
-from villanueva.training import TrainConfig, model_examples, train
+from villanueva.training import TrainConfig, train
 
 BATCH_SIZE = 1024
 
@@ -37,14 +37,13 @@ def one_scale(args, scale: int) -> dict:
         (X, _), seconds = timed(notebook.build_dataset, names, vocab.index)
         return {"examples": len(X), "build_s": seconds, "rss_mb": peak_rss_mb()}
     model = build_model("mlp-bn", make_config("mlp-bn", **FAST_MODEL), len(vocab)).to(device)
-    (inputs, targets), build_s = timed(model_examples, model, names, vocab)
+    (inputs, targets), build_s = timed(model.examples, names, vocab)
     train_set = (inputs.to(device), targets.to(device))
-    val_set = tuple(t.to(device) for t in model_examples(model, split.val, vocab))
+    val_set = tuple(t.to(device) for t in model.examples(split.val, vocab))
     # Two epochs, validating after each; the second's time is the one reported (the first pays
     # for warming up the allocator and the math libraries).
     epoch = len(targets) // BATCH_SIZE
-    config = TrainConfig(batch_size=BATCH_SIZE, lr=0.015, steps=2 * epoch, eval_every=epoch,
-                         device=device.type)
+    config = TrainConfig(batch_size=BATCH_SIZE, lr=0.015, steps=2 * epoch, eval_every=epoch)
     first, second = train(model, train_set, val_set, config).history
     seconds = second["seconds"] - first["seconds"]
     tensor_mb = (inputs.numel() + targets.numel()) * inputs.element_size() / 2**20

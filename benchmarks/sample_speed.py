@@ -18,10 +18,11 @@ import torch
 import torch.nn.functional as F
 from common import median, parser, setup, synchronize, timed
 
-from villanueva.experiment import DataOptions, train_run
+from villanueva.data import DataOptions
+from villanueva.experiment import train_run
 from villanueva.inference import sample_names, score_names
 from villanueva.runs import load_run
-from villanueva.training import TrainConfig
+from villanueva.training import resolve
 
 BASELINE_NAMES, BATCHED_NAMES = 500, 50_000
 
@@ -37,8 +38,8 @@ def score_one_at_a_time(model, vocab, names: list[str], device) -> list[float]:
 
 
 def trained_run(args, device, tmp: Path) -> Path:
-    config = TrainConfig(batch_size=1024, lr=0.015, steps=600, device=device.type)
-    return train_run(tmp / "mlpv1", "mlp-bn", {}, config, DataOptions(str(args.data), args.column)).path
+    settings = resolve("mlp-bn", train_options={"batch_size": 1024, "lr": 0.015, "steps": 600})
+    return train_run(tmp / "mlpv1", settings, DataOptions(str(args.data), args.column), device.type).path
 
 
 def rate(count: int, seconds: float) -> float:
@@ -53,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = load_run(args.run or trained_run(args, device, Path(tmp)), str(device))
     model, to_score = run.model.eval(), split.val + split.test
-    print(f"model: {run.config['model']} {run.config['model_config']}")
+    print(f"model: {run.record.model} {run.record.settings.model_config}")
     sampling = {"baseline": [], "villanueva": []}
     scoring = {"baseline": [], "villanueva": []}
     for number in range(1, args.runs + 1):

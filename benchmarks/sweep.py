@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import SHARED_CSV
+from common import NOTEBOOK_CSV
 
 # name -> the options given to `villanueva train` after the data options
 CANDIDATES = {
@@ -40,7 +40,7 @@ CANDIDATES = {
 
 def run(name: str, options: str, out: Path) -> dict:
     run_dir = out / name
-    command = [sys.executable, "-m", "villanueva", "train", "--data", str(SHARED_CSV), "--column", "Nom",
+    command = [sys.executable, "-m", "villanueva", "train", "--data", str(NOTEBOOK_CSV), "--column", "Nom",
                "--out", str(run_dir), "--quiet", "--threads", "1", *options.split()]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:

@@ -17,8 +17,9 @@ from pathlib import Path
 import notebook
 from common import median, parser, setup, synchronize, timed
 
-from villanueva.experiment import DataOptions, train_run
-from villanueva.training import TrainConfig
+from villanueva.data import DataOptions
+from villanueva.experiment import train_run
+from villanueva.training import resolve
 
 TARGET_VAL, TARGET_SPEEDUP = 1.774, 20
 FAST_MODEL = {"block_size": 6, "hidden": 200}
@@ -40,11 +41,11 @@ def baseline(split, vocab, device, steps: int) -> tuple[float, float]:
 
 def villanueva(args, device, model_options: dict) -> tuple[float, float]:
     """(seconds, val loss of the saved model) of one `villanueva train` run."""
-    config = TrainConfig(**FAST_RECIPE, device=device.type)
+    settings = resolve("mlp-bn", train_options=FAST_RECIPE, model_options=model_options)
     data = DataOptions(str(args.data), args.column)
     with tempfile.TemporaryDirectory() as tmp:
-        summary, seconds = timed(train_run, Path(tmp) / "run", "mlp-bn", model_options, config, data)
-    return seconds, summary.best["val"]
+        trained, seconds = timed(train_run, Path(tmp) / "run", settings, data, device.type)
+    return seconds, trained.result.best["val"]
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ from villanueva.training import calibrate_batchnorm, initial_loss
 
 
 @pytest.fixture(scope="module")
-def notebook_data(shared_csv):
-    corpus = load_corpus(str(shared_csv), column="Nom")
+def notebook_data(notebook_csv):
+    corpus = load_corpus(str(notebook_csv), column="Nom")
     vocab = Vocab.from_names(corpus.names)
     split = split_names(corpus.names)
     return vocab, context_windows(split.train, vocab, 3)

@@ -163,8 +163,8 @@ def test_ctrl_c_then_resume_keeps_the_update_ratios_bit_for_bit():
 # --- verdicts on the real data ---
 
 @pytest.fixture(scope="module")
-def real_data(shared_csv):
-    corpus = load_corpus(str(shared_csv), column="Nom")
+def real_data(notebook_csv):
+    corpus = load_corpus(str(notebook_csv), column="Nom")
     vocab = Vocab.from_names(corpus.names)
     split = split_names(corpus.names)
     return vocab, split

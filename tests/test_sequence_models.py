@@ -62,8 +62,8 @@ def test_wavenet_fuses_pairs_level_by_level():
 
 
 @pytest.fixture(scope="module")
-def notebook_train(shared_csv):
-    corpus = load_corpus(str(shared_csv), column="Nom")
+def notebook_train(notebook_csv):
+    corpus = load_corpus(str(notebook_csv), column="Nom")
     return Vocab.from_names(corpus.names), split_names(corpus.names).train[:1000]
 
 
