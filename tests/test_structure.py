@@ -1,0 +1,65 @@
+"""The layout holds: each stage imports only earlier ones, nothing outside the models package asks
+a model what kind it is, and every command's module stays small."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import villanueva
+
+PACKAGE = Path(villanueva.__file__).parent
+# The flow, first to last; a module may import its own stage and earlier ones only.
+STAGES = ["errors", "data", "models", "training", "runs", "inference", "diagnostics",
+          "experiment", "reproduce", "report", "cli"]
+# The kinds and what only one kind has; `max_length` is part of the interface every model answers.
+KIND_NAMES = {"WindowModel", "WholeNameModel", "CountedModel", "predicts_every_position",
+              "fitted_by_counting", "block_size"}
+
+
+def stage_of(module: str) -> int:
+    top = module.removeprefix("villanueva.").split(".")[0]
+    return STAGES.index(top) if top in STAGES else -1  # __init__, __main__: outside the flow
+
+
+def sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def imported(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("villanueva"):
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names if alias.name.startswith("villanueva")]
+    return names
+
+
+@pytest.mark.parametrize("path", sources(), ids=module_name)
+def test_no_stage_imports_a_later_one(path):
+    own = stage_of(module_name(path))
+    if own < 0:
+        return
+    later = [name for name in imported(path) if stage_of(name) > own]
+    assert not later, f"{module_name(path)} ({STAGES[own]}) imports later stages: {later}"
+
+
+@pytest.mark.parametrize("path", [p for p in sources() if module_name(p).split(".")[0] != "models"],
+                         ids=module_name)
+def test_only_the_models_package_knows_model_kinds(path):
+    tree = ast.parse(path.read_text())
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - {"block_size"}
+    used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    used |= {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str)}
+    assert not used & KIND_NAMES, f"{module_name(path)} looks at model kinds: {used & KIND_NAMES}"
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "cli").glob("*.py")), ids=module_name)
+def test_command_modules_stay_small(path):
+    assert len(path.read_text().splitlines()) <= 150
