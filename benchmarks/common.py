@@ -26,8 +26,12 @@ def parser(description: str) -> argparse.ArgumentParser:
     options.add_argument("--runs", type=int, default=3, help="repetitions of each side (default 3)")
     options.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     options.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    options.add_argument("--data", type=Path, default=NOTEBOOK_CSV,
-                         help="names file or CSV (default: the notebooks' Municipis_d_Espanya.csv)")
+    options.add_argument(
+        "--data",
+        type=Path,
+        default=NOTEBOOK_CSV,
+        help="names file or CSV (default: the notebooks' Municipis_d_Espanya.csv)",
+    )
     options.add_argument("--column", default="Nom", help="CSV column of names (default Nom)")
     return options
 
@@ -49,9 +53,11 @@ def setup(args) -> tuple[torch.device, Split, Vocab]:
 def machine_line(device: torch.device) -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     gpu = f", {torch.cuda.get_device_name()}" if device.type == "cuda" else ""
-    return (f"machine: {platform.processor() or platform.machine()}, {cores} CPU cores, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}{gpu}, "
-            f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
+    return (
+        f"machine: {platform.processor() or platform.machine()}, {cores} CPU cores, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}{gpu}, "
+        f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
 
 
 def median(values: list[float]) -> float:

@@ -15,12 +15,12 @@ import resource
 import subprocess
 import sys
 
+from villanueva.models import build_model, make_config
+from villanueva.training import TrainConfig, train
+
 import notebook
 from common import parser, setup, timed
 from train_speed import FAST_MODEL
-
-from villanueva.models import build_model, make_config
-from villanueva.training import TrainConfig, train
 
 BATCH_SIZE = 1024
 
@@ -47,13 +47,30 @@ def one_scale(args, scale: int) -> dict:
     first, second = train(model, train_set, val_set, config).history
     seconds = second["seconds"] - first["seconds"]
     tensor_mb = (inputs.numel() + targets.numel()) * inputs.element_size() / 2**20
-    return {"examples": len(targets), "build_s": build_s, "epoch_s": seconds, "tensor_mb": tensor_mb,
-            "rss_mb": peak_rss_mb()}
+    return {
+        "examples": len(targets),
+        "build_s": build_s,
+        "epoch_s": seconds,
+        "tensor_mb": tensor_mb,
+        "rss_mb": peak_rss_mb(),
+    }
 
 
 def measure(args, scale: int, side: str) -> dict:
-    command = [sys.executable, __file__, "--one", str(scale), "--side", side, "--device", args.device,
-               "--data", str(args.data), "--column", args.column]
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        str(scale),
+        "--side",
+        side,
+        "--device",
+        args.device,
+        "--data",
+        str(args.data),
+        "--column",
+        args.column,
+    ]
     if args.threads:
         command += ["--threads", str(args.threads)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -70,16 +87,25 @@ def main() -> None:
         print(json.dumps(one_scale(args, args.one)))
         return
     setup(args)
-    print("scale  examples   build s  epoch s  examples/s  tensors MB  peak RSS MB | notebook build s, RSS MB")
+    print(
+        "scale  examples   build s  epoch s  examples/s  tensors MB  peak RSS MB | notebook build s, RSS MB"
+    )
     first = None
     for scale in map(int, args.scales.split(",")):
         ours, theirs = measure(args, scale, "villanueva"), measure(args, scale, "notebook")
         first = first or ours
-        print(f"{scale:>4}x {ours['examples']:>10,} {ours['build_s']:>8.2f} {ours['epoch_s']:>8.1f} "
-              f"{ours['examples'] / ours['epoch_s']:>11,.0f} {ours['tensor_mb']:>11.1f} {ours['rss_mb']:>12.0f} "
-              f"| {theirs['build_s']:.2f}, {theirs['rss_mb']:.0f}", flush=True)
-    print(f"epoch time grows {ours['epoch_s'] / first['epoch_s']:.1f}x for {ours['examples'] / first['examples']:.0f}x "
-          f"the data; peak memory grows by {ours['rss_mb'] - first['rss_mb']:.0f} MB")
+        print(
+            f"{scale:>4}x {ours['examples']:>10,} {ours['build_s']:>8.2f} {ours['epoch_s']:>8.1f} "
+            f"{ours['examples'] / ours['epoch_s']:>11,.0f} {ours['tensor_mb']:>11.1f} "
+            f"{ours['rss_mb']:>12.0f} "
+            f"| {theirs['build_s']:.2f}, {theirs['rss_mb']:.0f}",
+            flush=True,
+        )
+    print(
+        f"epoch time grows {ours['epoch_s'] / first['epoch_s']:.1f}x "
+        f"for {ours['examples'] / first['examples']:.0f}x "
+        f"the data; peak memory grows by {ours['rss_mb'] - first['rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,13 @@ def init_parameters(vocab_size: int, device: torch.device, seed: int = 214748364
     return params
 
 
-def train(params: dict[str, torch.Tensor], Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int = STEPS,
-          seed: int = 2147483647) -> list[float]:
+def train(
+    params: dict[str, torch.Tensor],
+    Xtr: torch.Tensor,
+    Ytr: torch.Tensor,
+    steps: int = STEPS,
+    seed: int = 2147483647,
+) -> list[float]:
     g = torch.Generator().manual_seed(seed)
     C, W1, W2, b2, bngain, bnbias = (params[k] for k in ("C", "W1", "W2", "b2", "bngain", "bnbias"))
     parameters = [C, W1, W2, b2, bngain, bnbias]
@@ -78,8 +83,9 @@ def logits_of(params: dict[str, torch.Tensor], X: torch.Tensor) -> torch.Tensor:
     """The notebook's evaluation forward pass: BatchNorm with the running statistics."""
     emb = params["C"][X]
     hpreact = emb.view(emb.shape[0], -1) @ params["W1"]
-    hpreact = params["bngain"] * (hpreact - params["bnmean_running"]) / params["bnstd_running"] \
-        + params["bnbias"]
+    hpreact = (
+        params["bngain"] * (hpreact - params["bnmean_running"]) / params["bnstd_running"] + params["bnbias"]
+    )
     return torch.tanh(hpreact) @ params["W2"] + params["b2"]
 
 
@@ -88,8 +94,9 @@ def split_loss(params: dict[str, torch.Tensor], X: torch.Tensor, Y: torch.Tensor
 
 
 @torch.no_grad()
-def sample_one_at_a_time(model, count: int, block_size: int, device: torch.device,
-                         seed: int = 2147483647) -> list[list[int]]:
+def sample_one_at_a_time(
+    model, count: int, block_size: int, device: torch.device, seed: int = 2147483647
+) -> list[list[int]]:
     """The notebooks' sampling loop: one name at a time, one character per iteration."""
     g = torch.Generator().manual_seed(seed)
     names = []

@@ -13,16 +13,17 @@ batch at once and scores all names in one pass.
 import tempfile
 from pathlib import Path
 
-import notebook
 import torch
 import torch.nn.functional as F
-from common import median, parser, setup, synchronize, timed
 
 from villanueva.data import DataOptions
 from villanueva.experiment import train_run
 from villanueva.inference import sample_names, score_names
 from villanueva.runs import load_run
 from villanueva.training import resolve
+
+import notebook
+from common import median, parser, setup, synchronize, timed
 
 BASELINE_NAMES, BATCHED_NAMES = 500, 50_000
 
@@ -67,13 +68,18 @@ def main() -> None:
         scoring["baseline"].append(rate(len(to_score), seconds))
         _, seconds = timed(score_names, model, vocab, to_score)
         scoring["villanueva"].append(rate(len(to_score), seconds))
-        print(f"run {number}: sampling {sampling['baseline'][-1]:,.0f} vs {sampling['villanueva'][-1]:,.0f} "
-              f"names/s; scoring {scoring['baseline'][-1]:,.0f} vs {scoring['villanueva'][-1]:,.0f} "
-              f"names/s (baseline vs villanueva)", flush=True)
+        print(
+            f"run {number}: sampling {sampling['baseline'][-1]:,.0f} vs {sampling['villanueva'][-1]:,.0f} "
+            f"names/s; scoring {scoring['baseline'][-1]:,.0f} vs {scoring['villanueva'][-1]:,.0f} "
+            f"names/s (baseline vs villanueva)",
+            flush=True,
+        )
     for task, rates in (("scoring", scoring), ("sampling", sampling)):
         base, fast = median(rates["baseline"]), median(rates["villanueva"])
-        print(f"{task} speedup {fast / base:.1f}x (baseline {base:,.0f} names/s, villanueva "
-              f"{fast:,.0f} names/s; medians of {args.runs} runs)")
+        print(
+            f"{task} speedup {fast / base:.1f}x (baseline {base:,.0f} names/s, villanueva "
+            f"{fast:,.0f} names/s; medians of {args.runs} runs)"
+        )
 
 
 if __name__ == "__main__":

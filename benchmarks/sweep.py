@@ -40,8 +40,22 @@ CANDIDATES = {
 
 def run(name: str, options: str, out: Path) -> dict:
     run_dir = out / name
-    command = [sys.executable, "-m", "villanueva", "train", "--data", str(NOTEBOOK_CSV), "--column", "Nom",
-               "--out", str(run_dir), "--quiet", "--threads", "1", *options.split()]
+    command = [
+        sys.executable,
+        "-m",
+        "villanueva",
+        "train",
+        "--data",
+        str(NOTEBOOK_CSV),
+        "--column",
+        "Nom",
+        "--out",
+        str(run_dir),
+        "--quiet",
+        "--threads",
+        "1",
+        *options.split(),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode:
         return {"name": name, "error": result.stderr.strip().splitlines()[-1]}
@@ -53,8 +67,10 @@ def row(result: dict) -> str:
     if "error" in result:
         return f"| {result['name']} | failed: {result['error']} | | | | |"
     best = result["best"]
-    return (f"| {result['name']} | {best['val']:.4f} | {best['train']:.4f} | {best['test']:.4f} | "
-            f"{result['parameters']:,} | {result['seconds']:.0f} s |")
+    return (
+        f"| {result['name']} | {best['val']:.4f} | {best['train']:.4f} | {best['test']:.4f} | "
+        f"{result['parameters']:,} | {result['seconds']:.0f} s |"
+    )
 
 
 def main() -> None:

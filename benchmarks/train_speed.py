@@ -14,12 +14,12 @@ to show what the wider context is worth.
 import tempfile
 from pathlib import Path
 
-import notebook
-from common import median, parser, setup, synchronize, timed
-
 from villanueva.data import DataOptions
 from villanueva.experiment import train_run
 from villanueva.training import resolve
+
+import notebook
+from common import median, parser, setup, synchronize, timed
 
 TARGET_VAL, TARGET_SPEEDUP = 1.774, 20
 FAST_MODEL = {"block_size": 6, "hidden": 200}
@@ -28,12 +28,14 @@ FAST_RECIPE = {"batch_size": 1024, "lr": 0.015, "steps": 600}
 
 def baseline(split, vocab, device, steps: int) -> tuple[float, float]:
     """(seconds, val loss) of the notebook's MLPv1 code, dataset building included."""
+
     def run():
         Xtr, Ytr = (t.to(device) for t in notebook.build_dataset(split.train, vocab.index))
         params = notebook.init_parameters(len(vocab), device)
         notebook.train(params, Xtr, Ytr, steps)
         synchronize(device)
         return params
+
     params, seconds = timed(run)
     Xva, Yva = (t.to(device) for t in notebook.build_dataset(split.val, vocab.index))
     return seconds, notebook.split_loss(params, Xva, Yva)
@@ -50,8 +52,12 @@ def villanueva(args, device, model_options: dict) -> tuple[float, float]:
 
 def main() -> None:
     options = parser(__doc__.splitlines()[0])
-    options.add_argument("--baseline-steps", type=int, default=notebook.STEPS,
-                         help="shorten the baseline for a quick look (default 200,000: the real one)")
+    options.add_argument(
+        "--baseline-steps",
+        type=int,
+        default=notebook.STEPS,
+        help="shorten the baseline for a quick look (default 200,000: the real one)",
+    )
     args = options.parse_args()
     device, split, vocab = setup(args)
     print(f"baseline: notebook MLPv1 loop, {args.baseline_steps:,} SGD steps of {notebook.BATCH_SIZE}")
@@ -63,16 +69,22 @@ def main() -> None:
         fast.append(villanueva(args, device, FAST_MODEL))
         print(f"run {run}: villanueva {fast[-1][0]:7.1f} s, val {fast[-1][1]:.4f}", flush=True)
     seconds, val = villanueva(args, device, {})
-    print(f"for comparison, the exact MLPv1 layout (context 3) with the same recipe: "
-          f"{seconds:.1f} s, val {val:.4f}")
+    print(
+        f"for comparison, the exact MLPv1 layout (context 3) with the same recipe: "
+        f"{seconds:.1f} s, val {val:.4f}"
+    )
     base_s, fast_s = median([s for s, _ in base]), median([s for s, _ in fast])
     fast_val = max(v for _, v in fast)
     met = fast_val <= TARGET_VAL and base_s / fast_s >= TARGET_SPEEDUP
-    print(f"goal (val <= {TARGET_VAL} in <= 1/{TARGET_SPEEDUP} of the baseline's time): "
-          f"{'met' if met else 'NOT met'}")
-    print(f"speedup {base_s / fast_s:.1f}x (baseline {base_s:.1f} s, villanueva {fast_s:.1f} s, "
-          f"val {fast_val:.3f}; medians of {args.runs} runs, baseline val "
-          f"{median([v for _, v in base]):.3f})")
+    print(
+        f"goal (val <= {TARGET_VAL} in <= 1/{TARGET_SPEEDUP} of the baseline's time): "
+        f"{'met' if met else 'NOT met'}"
+    )
+    print(
+        f"speedup {base_s / fast_s:.1f}x (baseline {base_s:.1f} s, villanueva {fast_s:.1f} s, "
+        f"val {fast_val:.3f}; medians of {args.runs} runs, baseline val "
+        f"{median([v for _, v in base]):.3f})"
+    )
 
 
 if __name__ == "__main__":

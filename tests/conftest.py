@@ -49,8 +49,10 @@ def tiny_run(tmp_path_factory) -> Path:
     names = tmp_path_factory.mktemp("data") / "names.txt"
     names.write_text("\n".join(TINY_NAMES) + "\n", encoding="utf-8")
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    assert main(["train", "--data", str(names), "--steps", "30", "--hidden", "16",
-                 "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["train", "--data", str(names), "--steps", "30", "--hidden", "16", "--out", str(out), "--quiet"])
+        == 0
+    )
     return out
 
 
@@ -62,6 +64,7 @@ class CliResult:
 @pytest.fixture
 def cli(capsys):
     """Run the CLI in-process; returns exit code, stdout and stderr."""
+
     def run(*args: str) -> CliResult:
         try:
             code = main(list(args))
@@ -69,6 +72,5 @@ def cli(capsys):
             code = exit_.code
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
+
     return run
-
-

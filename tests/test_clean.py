@@ -5,32 +5,38 @@ import pytest
 from villanueva.data import clean_name
 
 
-@pytest.mark.parametrize("raw, cleaned", [
-    ("Agurain/Salvatierra", "agurain"),                      # text before '/'
-    ("Ayala/Aiara", "ayala"),
-    ("Rozas de Madrid, Las", "las rozas de madrid"),         # trailing article to the front
-    ("Ballestero, El", "el ballestero"),
-    ("Alfàs del Pi, l'", "lalfas del pi"),                    # elided article, then ' dropped
-    ("Alcalá de Henares", "alcala de henares"),              # accents
-    ("A Coruña", "a coruna"),                                 # ñ
-    ("Santa Eulàlia de Ronçana", "santa eulalia de roncana"), # ç, grave accent
-    ("Noáin (Valle de Elorz)/Noain (Elortzibar)", "noain valle de elorz"),  # ( ) dropped
-    ("Alegría-Dulantzi", "alegria-dulantzi"),                # hyphen kept
-    ("VILLANUEVA", "villanueva"),                             # lowercase
-    ('"Quoted" Name', "quoted name"),                         # " dropped
-])
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("Agurain/Salvatierra", "agurain"),  # text before '/'
+        ("Ayala/Aiara", "ayala"),
+        ("Rozas de Madrid, Las", "las rozas de madrid"),  # trailing article to the front
+        ("Ballestero, El", "el ballestero"),
+        ("Alfàs del Pi, l'", "lalfas del pi"),  # elided article, then ' dropped
+        ("Alcalá de Henares", "alcala de henares"),  # accents
+        ("A Coruña", "a coruna"),  # ñ
+        ("Santa Eulàlia de Ronçana", "santa eulalia de roncana"),  # ç, grave accent
+        ("Noáin (Valle de Elorz)/Noain (Elortzibar)", "noain valle de elorz"),  # ( ) dropped
+        ("Alegría-Dulantzi", "alegria-dulantzi"),  # hyphen kept
+        ("VILLANUEVA", "villanueva"),  # lowercase
+        ('"Quoted" Name', "quoted name"),  # " dropped
+    ],
+)
 def test_notebook_rules(raw, cleaned):
     assert clean_name(raw) == cleaned
 
 
-@pytest.mark.parametrize("raw, cleaned", [
-    ("Straße", "strasse"),        # no decomposition: anyascii transliterates
-    ("Øresund", "oresund"),
-    ("Łódź", "lodz"),
-    ("St. Moritz", "st moritz"),  # '.' is the end token, never part of a name
-    ("  Two\tspaces  ", "two spaces"),
-    ("a\u200bb", "ab"),           # invisible characters go
-])
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("Straße", "strasse"),  # no decomposition: anyascii transliterates
+        ("Øresund", "oresund"),
+        ("Łódź", "lodz"),
+        ("St. Moritz", "st moritz"),  # '.' is the end token, never part of a name
+        ("  Two\tspaces  ", "two spaces"),
+        ("a\u200bb", "ab"),  # invisible characters go
+    ],
+)
 def test_beyond_the_notebooks(raw, cleaned):
     assert clean_name(raw) == cleaned
 

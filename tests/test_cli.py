@@ -14,8 +14,18 @@ from villanueva.runs.run import REQUIRED
 
 def test_train_writes_a_complete_run(cli, tiny_names_file, tmp_path):
     out = tmp_path / "run"
-    result = cli("train", "--data", str(tiny_names_file), "--steps", "40", "--hidden", "16",
-                 "--out", str(out), "--quiet")
+    result = cli(
+        "train",
+        "--data",
+        str(tiny_names_file),
+        "--steps",
+        "40",
+        "--hidden",
+        "16",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     assert "train loss" in result.out and "val loss" in result.out
     visible = {p.name for p in out.iterdir() if not p.name.startswith(".")}
@@ -31,8 +41,20 @@ def test_train_writes_a_complete_run(cli, tiny_names_file, tmp_path):
 def test_train_is_deterministic(cli, tiny_names_file, tmp_path):
     outputs = []
     for name in ("a", "b"):
-        result = cli("train", "--data", str(tiny_names_file), "--steps", "20", "--hidden", "8",
-                     "--seed", "3", "--out", str(tmp_path / name), "--quiet")
+        result = cli(
+            "train",
+            "--data",
+            str(tiny_names_file),
+            "--steps",
+            "20",
+            "--hidden",
+            "8",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / name),
+            "--quiet",
+        )
         # Everything but the line with the training time and the line naming the directory.
         printed = [line for line in result.out.splitlines() if not line.startswith(("trained", "run "))]
         outputs.append((printed, (tmp_path / name / "model.safetensors").read_bytes()))
@@ -42,8 +64,18 @@ def test_train_is_deterministic(cli, tiny_names_file, tmp_path):
 def test_bigram_on_a_csv_column(cli, tmp_path):
     csv = tmp_path / "places.csv"
     csv.write_text("code,name\n" + "".join(f"{i},Villa {chr(97 + i % 26)}{i % 7}x\n" for i in range(40)))
-    result = cli("train", "--model", "bigram", "--data", str(csv), "--column", "name",
-                 "--out", str(tmp_path / "run"), "--quiet")
+    result = cli(
+        "train",
+        "--model",
+        "bigram",
+        "--data",
+        str(csv),
+        "--column",
+        "name",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     assert "(841 parameters)" not in result.out  # vocab of this file is not the default 29
 
@@ -76,7 +108,9 @@ def test_score(cli, tiny_run):
     result = cli("score", str(tiny_run), "Villanueva de la Vera", "Torrelodones")
     assert result.code == 0
     assert [line.split("  ", 1)[1] for line in result.out.splitlines()] == [
-        "villanueva de la vera", "torrelodones"]
+        "villanueva de la vera",
+        "torrelodones",
+    ]
 
 
 def test_python_dash_m_and_console_script(tiny_run):
@@ -89,6 +123,7 @@ def test_python_dash_m_and_console_script(tiny_run):
 
 
 # --- bad input: one line on stderr, exit status 2, no traceback, no run directory left behind ---
+
 
 def bad_input_files(tmp_path):
     (tmp_path / "empty.txt").write_text("")
@@ -162,9 +197,11 @@ def test_existing_out_directory_is_never_overwritten(cli, tiny_run):
 
 
 def test_damaged_run_files(cli, tiny_run, tmp_path):
-    for name, damage in [("model.safetensors", b"\x00\x01 not safetensors"),
-                         ("config.json", b"{ truncated"),
-                         ("vocab.json", b'{"chars": [".", "a"]}')]:
+    for name, damage in [
+        ("model.safetensors", b"\x00\x01 not safetensors"),
+        ("config.json", b"{ truncated"),
+        ("vocab.json", b'{"chars": [".", "a"]}'),
+    ]:
         damaged = tmp_path / name
         shutil.copytree(tiny_run, damaged)
         (damaged / name).write_bytes(damage)

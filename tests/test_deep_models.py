@@ -82,10 +82,23 @@ def test_calibration_sets_the_training_set_statistics(notebook_data):
 
 def test_train_reports_the_initial_loss(cli, tiny_names_file, tmp_path):
     def first_loss(*options):
-        result = cli("train", "--model", "deep-mlp", "--depth", "2", "--hidden", "32", "--steps", "3",
-                     "--data", str(tiny_names_file),
-                     "--out", str(tmp_path / "-".join(options or ["default"])),
-                     "--quiet", *options)
+        result = cli(
+            "train",
+            "--model",
+            "deep-mlp",
+            "--depth",
+            "2",
+            "--hidden",
+            "32",
+            "--steps",
+            "3",
+            "--data",
+            str(tiny_names_file),
+            "--out",
+            str(tmp_path / "-".join(options or ["default"])),
+            "--quiet",
+            *options,
+        )
         assert result.code == 0, result.err
         line = next(line for line in result.out.splitlines() if line.startswith("initial loss"))
         return float(line.split()[2]), math.log(float(line.split("ln ")[1].split()[0]))
@@ -106,8 +119,9 @@ def test_without_the_fixes_gradient_scale_drifts_across_depth(notebook_data):
     factor, so layers far apart learn at very different rates; Kaiming + BatchNorm keeps it even."""
     vocab, (contexts, targets) = notebook_data
     sample = slice(0, 2000)
-    naive = tanh_output_gradient_stds(untrained("deep-mlp", vocab, init="naive", batchnorm=False),
-                                      contexts[sample], targets[sample])
+    naive = tanh_output_gradient_stds(
+        untrained("deep-mlp", vocab, init="naive", batchnorm=False), contexts[sample], targets[sample]
+    )
     fixed = tanh_output_gradient_stds(untrained("deep-mlp", vocab), contexts[sample], targets[sample])
     assert max(naive) / min(naive) > 20, naive
     assert max(fixed) / min(fixed) < 3, fixed

@@ -19,14 +19,19 @@ from villanueva.diagnostics.verdicts import judge, update_ratios_verdict
 from villanueva.models import MODELS, build_model, make_config
 from villanueva.models.base import CountedModel
 from villanueva.runs import load_run, read_metrics
-from villanueva.training import (Callbacks, TrainConfig, TrainingInterrupted, initial_loss,
-                                 train)
+from villanueva.training import Callbacks, TrainConfig, TrainingInterrupted, initial_loss, train
 from villanueva.training.recording import chunk_means
 
 from conftest import TINY_NAMES
 
-PLOTS = {"loss.png", "activations.png", "saturation.png", "activation_gradients.png",
-         "weight_gradients.png", "embeddings.png"}
+PLOTS = {
+    "loss.png",
+    "activations.png",
+    "saturation.png",
+    "activation_gradients.png",
+    "weight_gradients.png",
+    "embeddings.png",
+}
 
 
 def tiny_data(model_name="deep-mlp", **options):
@@ -37,6 +42,7 @@ def tiny_data(model_name="deep-mlp", **options):
 
 
 # --- hooks and snapshots ---
+
 
 def test_capture_sees_every_nonlinearity_and_leaves_no_hook_behind():
     model, _, (inputs, _) = tiny_data(depth=3, hidden=16)
@@ -65,8 +71,12 @@ def test_snapshot_numbers_are_those_of_the_layers():
     assert first.dead == int((outputs[0].abs() > 0.99).all(dim=0).sum())
     assert first.saturation_map.shape == (len(inputs), 16)
     assert sum(first.histogram.counts) == outputs[0].numel()
-    assert [weight.name for weight in snapshot.weights] == ["layers.0.weight", "layers.2.weight",
-                                                            "layers.4.weight", "layers.6.weight"]
+    assert [weight.name for weight in snapshot.weights] == [
+        "layers.0.weight",
+        "layers.2.weight",
+        "layers.4.weight",
+        "layers.6.weight",
+    ]
 
 
 def test_snapshot_leaves_the_model_untouched():
@@ -77,8 +87,9 @@ def test_snapshot_leaves_the_model_untouched():
     assert all(p.grad is None for p in model.parameters()) and not model.training
 
 
-@pytest.mark.parametrize("name", [name for name, spec in MODELS.items()
-                                  if not issubclass(spec.module, CountedModel)])
+@pytest.mark.parametrize(
+    "name", [name for name, spec in MODELS.items() if not issubclass(spec.module, CountedModel)]
+)
 def test_every_trained_model_can_be_looked_inside(name):
     model, vocab, (inputs, targets) = tiny_data(name)
     snapshot = take_snapshot(model, inputs[:64], targets[:64])
@@ -96,6 +107,7 @@ def test_the_default_mlp_exposes_its_tanh():
 
 
 # --- what the trainer records ---
+
 
 def test_loss_chunks_line_up_across_validations():
     losses = torch.arange(1.0, 11.0)  # steps 1..10
@@ -154,13 +166,16 @@ def test_ctrl_c_then_resume_keeps_the_update_ratios_bit_for_bit():
     assert 0 < len(saved[-1].tensors["pending_update_ratios"]) < 100
     model, _, examples = tiny_data(depth=2, hidden=16)
     resumed = train(model, examples, examples, config, resume=saved[-1])
-    without_time = [[{k: v for k, v in record.items() if k != "seconds"} for record in result.history]
-                    for result in (reference, resumed)]
+    without_time = [
+        [{k: v for k, v in record.items() if k != "seconds"} for record in result.history]
+        for result in (reference, resumed)
+    ]
     assert without_time[0] == without_time[1]
     assert update_ratios(resumed.history)["step"] == list(range(1, 301))
 
 
 # --- verdicts on the real data ---
+
 
 @pytest.fixture(scope="module")
 def real_data(notebook_csv):
@@ -210,6 +225,7 @@ def test_update_ratio_verdicts():
 
 # --- the CLI ---
 
+
 def assert_png(path):
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size[0] >= 600 and image.size[1] >= 400
@@ -218,8 +234,23 @@ def assert_png(path):
 
 def test_train_diagnose_writes_every_plot_and_the_numbers(cli, tiny_names_file, tmp_path):
     out = tmp_path / "run"
-    result = cli("train", "--data", str(tiny_names_file), "--model", "deep-mlp", "--depth", "2",
-                 "--hidden", "32", "--steps", "60", "--diagnose", "--out", str(out), "--quiet")
+    result = cli(
+        "train",
+        "--data",
+        str(tiny_names_file),
+        "--model",
+        "deep-mlp",
+        "--depth",
+        "2",
+        "--hidden",
+        "32",
+        "--steps",
+        "60",
+        "--diagnose",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     assert f"diagnosis of {out}:" in result.out and "update ratios" in result.out
     plots = {path.name for path in (out / "plots").iterdir()}
@@ -232,8 +263,12 @@ def test_train_diagnose_writes_every_plot_and_the_numbers(cli, tiny_names_file, 
     assert report["initial_loss"]["loss"] == recorded  # the untrained model, rebuilt exactly
     assert [layer["name"] for layer in report["at_init"]["layers"]] == ["layers.4", "layers.7"]
     assert len(report["update_ratios"]["step"]) == 60
-    assert {verdict["topic"] for verdict in report["verdicts"]} >= {"initial loss", "saturation",
-                                                                   "gradients", "update ratios"}
+    assert {verdict["topic"] for verdict in report["verdicts"]} >= {
+        "initial loss",
+        "saturation",
+        "gradients",
+        "update ratios",
+    }
 
 
 def test_diagnose_a_run_trained_without_diagnose(cli, tiny_run, tmp_path):
@@ -250,20 +285,37 @@ def test_diagnose_a_run_trained_without_diagnose(cli, tiny_run, tmp_path):
 def test_diagnose_mistakes(cli, tmp_path, tiny_names_file):
     assert_one_line_error(cli("diagnose", str(tmp_path / "nowhere")), "run directory not found")
     bigram = tmp_path / "bigram"
-    assert cli("train", "--model", "bigram", "--data", str(tiny_names_file), "--out", str(bigram),
-               "--quiet").code == 0
+    assert (
+        cli(
+            "train", "--model", "bigram", "--data", str(tiny_names_file), "--out", str(bigram), "--quiet"
+        ).code
+        == 0
+    )
     assert_one_line_error(cli("diagnose", str(bigram)), "fitted by counting")
     assert not (bigram / "plots").exists() and not (bigram / "diagnostics.json").exists()
     refused = tmp_path / "refused"
-    assert_one_line_error(cli("train", "--model", "bigram", "--diagnose", "--data", str(tiny_names_file),
-                              "--out", str(refused), "--quiet"), "fitted by counting")
+    assert_one_line_error(
+        cli(
+            "train",
+            "--model",
+            "bigram",
+            "--diagnose",
+            "--data",
+            str(tiny_names_file),
+            "--out",
+            str(refused),
+            "--quiet",
+        ),
+        "fitted by counting",
+    )
     assert not refused.exists()
 
 
 def test_lr_find_plots_and_suggests(cli, tiny_names_file, tmp_path):
     out = tmp_path / "sweeps" / "lr.png"
-    result = cli("lr-find", "--data", str(tiny_names_file), "--hidden", "16", "--steps", "60",
-                 "--out", str(out))
+    result = cli(
+        "lr-find", "--data", str(tiny_names_file), "--hidden", "16", "--steps", "60", "--out", str(out)
+    )
     assert result.code == 0, result.err
     suggested = float(result.out.split("suggested lr ")[1].split()[0])
     assert 1e-5 <= suggested <= 1.0
@@ -273,8 +325,7 @@ def test_lr_find_plots_and_suggests(cli, tiny_names_file, tmp_path):
 
 def test_lr_sweep_stops_when_the_loss_blows_up():
     model, _, examples = tiny_data("mlp", hidden=16)
-    sweep = lr_sweep(model, examples, TrainConfig(optimizer="sgd", batch_size=32),
-                     SweepRange(1e-3, 1e4, 200))
+    sweep = lr_sweep(model, examples, TrainConfig(optimizer="sgd", batch_size=32), SweepRange(1e-3, 1e4, 200))
     assert len(sweep.lrs) < 200 and sweep.lrs == sorted(sweep.lrs)
     assert sweep.suggested == sweep.lowest_lr / 10 and sweep.lowest_lr < 1e4
 
@@ -284,8 +335,9 @@ def test_lr_find_mistakes(cli, tiny_names_file, tmp_path):
     assert_one_line_error(cli("lr-find", *data, "--out", str(tmp_path / "lr.txt")), ".png")
     assert_one_line_error(cli("lr-find", *data, "--min-lr", "1", "--max-lr", "0.1"), "--min-lr")
     assert_one_line_error(cli("lr-find", *data, "--steps", "1"), "--steps")
-    assert_one_line_error(cli("lr-find", *data, "--model", "bigram", "--out", str(tmp_path / "b.png")),
-                          "counting")
+    assert_one_line_error(
+        cli("lr-find", *data, "--model", "bigram", "--out", str(tmp_path / "b.png")), "counting"
+    )
     assert not (tmp_path / "b.png").exists()
 
 

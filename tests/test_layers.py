@@ -32,6 +32,7 @@ def torch_batchnorm(layer: BatchNorm1d) -> torch.nn.BatchNorm1d:
 
 # --- Linear -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("shape", [(7, 5), (4, 6, 5)])
 def test_linear_matches_torch(bias, shape):
@@ -90,6 +91,7 @@ def test_unknown_init_is_refused():
 
 
 # --- BatchNorm1d ------------------------------------------------------------------------------
+
 
 def random_affine(layer: BatchNorm1d) -> BatchNorm1d:
     """Non-trivial gamma and beta, so that their use is checked too."""
@@ -184,7 +186,7 @@ def test_batchnorm_eval_output_does_not_depend_on_the_rest_of_the_batch():
     layer(torch.randn(32, 4) * 3)
     layer.eval()
     x = torch.randn(6, 4)
-    alone = torch.cat([layer(x[i:i + 1]) for i in range(6)])
+    alone = torch.cat([layer(x[i : i + 1]) for i in range(6)])
     assert_close(layer(x), alone)
     assert_close(layer(x)[:2], layer(torch.cat([x[:2], 100 * torch.randn(9, 4)]))[:2])
 
@@ -203,6 +205,7 @@ def test_batchnorm_refuses_a_single_value_per_channel_in_training():
 
 
 # --- Tanh, Embedding ----------------------------------------------------------------------------
+
 
 def test_tanh_matches_torch():
     x = (torch.randn(5, 4, dtype=torch.float64) * 3).requires_grad_()
@@ -228,6 +231,7 @@ def test_embedding_matches_torch():
 
 
 # --- FlattenConsecutive -----------------------------------------------------------------------
+
 
 def test_flatten_consecutive_by_hand():
     x = torch.arange(2 * 4 * 2).reshape(2, 4, 2)  # example 0: [[0,1],[2,3],[4,5],[6,7]]
@@ -259,9 +263,16 @@ def test_flatten_consecutive_needs_a_divisible_length():
 
 # --- Sequential -------------------------------------------------------------------------------
 
+
 def small_stack() -> Sequential:
-    return Sequential(Embedding(7, 3), FlattenConsecutive(4), Linear(12, 8, bias=False, gain=5 / 3),
-                      BatchNorm1d(8), Tanh(), Linear(8, 7))
+    return Sequential(
+        Embedding(7, 3),
+        FlattenConsecutive(4),
+        Linear(12, 8, bias=False, gain=5 / 3),
+        BatchNorm1d(8),
+        Tanh(),
+        Linear(8, 7),
+    )
 
 
 def test_sequential_matches_the_same_maths_in_torch_functional():
@@ -273,8 +284,16 @@ def test_sequential_matches_the_same_maths_in_torch_functional():
 
     x = F.embedding(idx, emb.weight).flatten(1)
     x = F.linear(x, hidden.weight.T)
-    x = F.batch_norm(x, torch.zeros(8, dtype=torch.float64), torch.ones(8, dtype=torch.float64),
-                     norm.weight, norm.bias, training=True, momentum=norm.momentum, eps=norm.eps)
+    x = F.batch_norm(
+        x,
+        torch.zeros(8, dtype=torch.float64),
+        torch.ones(8, dtype=torch.float64),
+        norm.weight,
+        norm.bias,
+        training=True,
+        momentum=norm.momentum,
+        eps=norm.eps,
+    )
     expected = F.linear(torch.tanh(x), out.weight.T, out.bias)
     assert logits.shape == (16, 7)
     assert_close(logits, expected)
@@ -292,8 +311,15 @@ def test_sequential_registers_parameters_and_buffers():
     assert [type(layer) for layer in model][:2] == [Embedding, FlattenConsecutive]
     assert model[:2](torch.randint(0, 7, (5, 4))).shape == (5, 12)  # a slice is a model too
     assert set(model.state_dict()) == {
-        "0.weight", "2.weight", "3.weight", "3.bias", "3.running_mean", "3.running_var",
-        "5.weight", "5.bias"}
+        "0.weight",
+        "2.weight",
+        "3.weight",
+        "3.bias",
+        "3.running_mean",
+        "3.running_var",
+        "5.weight",
+        "5.bias",
+    }
     assert sum(p.numel() for p in model.parameters()) == 7 * 3 + 12 * 8 + 8 + 8 + 8 * 7 + 7
 
     model.to(torch.float64)

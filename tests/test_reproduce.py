@@ -5,8 +5,9 @@ import json
 
 def test_quick_reproduce_writes_the_table(cli, tiny_names_file, tmp_path):
     out = tmp_path / "reproduce"
-    result = cli("reproduce", "--data", str(tiny_names_file), "--scale", "0.0005", "--out", str(out),
-                 "--quiet")
+    result = cli(
+        "reproduce", "--data", str(tiny_names_file), "--scale", "0.0005", "--out", str(out), "--quiet"
+    )
     assert result.code == 0, result.err
     table = (out / "results.md").read_text()
     assert table in result.out
@@ -32,7 +33,17 @@ def test_reproduce_rejects_a_bad_scale_or_row(cli, tmp_path):
 
 
 def test_reproduce_chosen_rows(cli, tiny_names_file, tmp_path):
-    result = cli("reproduce", "--data", str(tiny_names_file), "--scale", "0.0005", "--models",
-                 "bigram,mlp-bn", "--out", str(tmp_path / "r"), "--quiet")
+    result = cli(
+        "reproduce",
+        "--data",
+        str(tiny_names_file),
+        "--scale",
+        "0.0005",
+        "--models",
+        "bigram,mlp-bn",
+        "--out",
+        str(tmp_path / "r"),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["bigram", "mlp-bn", "results.md"]

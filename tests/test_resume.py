@@ -53,6 +53,7 @@ def reference(tmp_path_factory):
     """The uninterrupted run that interrupted-and-resumed runs must equal, bit for bit."""
     names = tmp_path_factory.mktemp("data") / "names.txt"
     from conftest import TINY_NAMES
+
     names.write_text("\n".join(TINY_NAMES) + "\n")
     out = tmp_path_factory.mktemp("runs") / "reference"
     done = finish("train", "--data", str(names), *TRAIN, "--out", str(out))
@@ -105,8 +106,9 @@ def test_ctrl_c_saves_and_says_how_to_resume(reference, tmp_path):
 def test_a_second_trainer_is_refused(reference, tmp_path):
     names, _ = reference
     run = tmp_path / "busy"
-    first = start("train", "--data", str(names), "--steps", "100000", "--hidden", "64", "--quiet",
-                  "--out", str(run))
+    first = start(
+        "train", "--data", str(names), "--steps", "100000", "--hidden", "64", "--quiet", "--out", str(run)
+    )
     try:
         wait_for_validations(run, 1, first)
         second = finish("train", "--resume", str(run), "--quiet")
@@ -122,8 +124,22 @@ def test_a_second_trainer_is_refused(reference, tmp_path):
 def test_diverging_loss_stops_with_the_step_and_advice(reference, tmp_path):
     names, _ = reference
     run = tmp_path / "nan"
-    done = finish("train", "--data", str(names), "--recipe", "notebook", "--lr", "1e36",
-                  "--steps", "400", "--hidden", "64", "--quiet", "--out", str(run))
+    done = finish(
+        "train",
+        "--data",
+        str(names),
+        "--recipe",
+        "notebook",
+        "--lr",
+        "1e36",
+        "--steps",
+        "400",
+        "--hidden",
+        "64",
+        "--quiet",
+        "--out",
+        str(run),
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "the loss became inf at step" in done.stderr and "lower --lr" in done.stderr

@@ -27,8 +27,10 @@ from villanueva.errors import UserError
 # Characters that exercise every cleaning rule: separators, dropped punctuation, accents as
 # combining marks, letters that do not decompose, invisible and white-space characters, case
 # mappings that change length (İ, ß), compatibility forms (½, ﬁ) and Hangul jamo that compose.
-TRICKY = ("aAzZ ,/.()'\"-\t\n\r\x00\x1b\x0b\x0c\x1c\x85\u00a0\u2028\u200b\u00ad\u0301\u0308\u0327"
-          "áÀñÑçÇİıßẞøØłŁæÆ½ﬁ\u212b\u2126\u1100\u1161\uff0c\uff0f\U0001f600")
+TRICKY = (
+    "aAzZ ,/.()'\"-\t\n\r\x00\x1b\x0b\x0c\x1c\x85\u00a0\u2028\u200b\u00ad\u0301\u0308\u0327"
+    "áÀñÑçÇİıßẞøØłŁæÆ½ﬁ\u212b\u2126\u1100\u1161\uff0c\uff0f\U0001f600"
+)
 TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from(TRICKY)))
 FAST = settings(max_examples=200, deadline=None)
 
@@ -121,7 +123,7 @@ def test_any_bytes_load_cleanly_or_are_rejected(scratch, raw):
     _load_or_reject(path)
 
 
-CSV_TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from('Nom,;\t"\n\r\x00 ab/()\'.')))
+CSV_TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from("Nom,;\t\"\n\r\x00 ab/()'.")))
 
 
 @FAST
@@ -150,8 +152,9 @@ Zarzalejo Berrocal Tamarite Cabezuela Grañera""".split()
 
 
 def villanueva(*args: str | bytes) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "villanueva", *args], env=ENV,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "villanueva", *args], env=ENV, capture_output=True, timeout=120
+    )
 
 
 def assert_user_protocol(result: subprocess.CompletedProcess, expect: int | None = None) -> None:
@@ -169,15 +172,27 @@ def assert_user_protocol(result: subprocess.CompletedProcess, expect: int | None
 def _snapshot(directory: Path) -> dict[str, bytes] | None:
     if not directory.exists():
         return None
-    return {str(p.relative_to(directory)): p.read_bytes() if p.is_file() else b""
-            for p in directory.rglob("*")}
+    return {
+        str(p.relative_to(directory)): p.read_bytes() if p.is_file() else b"" for p in directory.rglob("*")
+    }
 
 
 def _random_unicode(rng: random.Random, length: int) -> str:
     """Text from many scripts and categories: no NUL or lone surrogate (argv cannot carry them)."""
-    ranges = [(0x20, 0x7e), (0x01, 0x1f), (0xa0, 0x24f), (0x300, 0x36f), (0x370, 0x3ff),
-              (0x590, 0x6ff), (0x2000, 0x206f), (0x3040, 0x30ff), (0x4e00, 0x4fff),
-              (0xac00, 0xad00), (0xfe00, 0xfeff), (0x1f300, 0x1f64f)]
+    ranges = [
+        (0x20, 0x7E),
+        (0x01, 0x1F),
+        (0xA0, 0x24F),
+        (0x300, 0x36F),
+        (0x370, 0x3FF),
+        (0x590, 0x6FF),
+        (0x2000, 0x206F),
+        (0x3040, 0x30FF),
+        (0x4E00, 0x4FFF),
+        (0xAC00, 0xAD00),
+        (0xFE00, 0xFEFF),
+        (0x1F300, 0x1F64F),
+    ]
     chars = []
     while len(chars) < length:
         low, high = rng.choice(ranges)
@@ -199,7 +214,7 @@ def _random_csv(rng: random.Random, rows: int = 40) -> str:
             return '"' + text.replace('"', '""') + '"'
         return '"' + text if roll < 0.4 else text  # an unbalanced quote
 
-    lines = [delimiter.join(["Nom", "Provincia", "Codi"][:rng.randint(1, 3)])]
+    lines = [delimiter.join(["Nom", "Provincia", "Codi"][: rng.randint(1, 3)])]
     lines += [delimiter.join(field() for _ in range(rng.randint(0, 5))) for _ in range(rows)]
     return "".join(line + rng.choice(["\n", "\r\n", "\r"]) for line in lines)
 
@@ -213,6 +228,7 @@ def train_case(expect: int | None = None):
     def register(build):
         TRAIN_CASES.append(pytest.param(build, expect, id=build.__name__.removeprefix("case_")))
         return build
+
     return register
 
 
@@ -337,8 +353,18 @@ def test_train_fuzz(build, expect, tmp_path):
 def trained_run(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("fuzz-run")
     (directory / "names.txt").write_text("\n".join(MADE_UP_NAMES) + "\n", encoding="utf-8")
-    result = villanueva("train", "--data", str(directory / "names.txt"), "--steps", "5",
-                        "--hidden", "8", "--quiet", "--out", str(directory / "run"))
+    result = villanueva(
+        "train",
+        "--data",
+        str(directory / "names.txt"),
+        "--steps",
+        "5",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--out",
+        str(directory / "run"),
+    )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     return directory / "run"
 
@@ -349,8 +375,9 @@ def _vocab_chars(run: Path) -> str:
 
 def test_sample_with_random_unicode_prefix(trained_run):
     rng = random.Random(SEED)
-    result = villanueva("sample", str(trained_run), "-n", "3", "--seed", "1",
-                        f"--prefix={_random_unicode(rng, 12)}")
+    result = villanueva(
+        "sample", str(trained_run), "-n", "3", "--seed", "1", f"--prefix={_random_unicode(rng, 12)}"
+    )
     assert_user_protocol(result, expect=2)  # these scripts are not in the run's vocabulary
 
 

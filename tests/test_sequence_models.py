@@ -9,23 +9,26 @@ import pytest
 import torch
 from torch import nn
 
-from test_resume import assert_same_run, finish, kill_9_at_random_then_resume
 from villanueva.data import Vocab, load_corpus, split_names, whole_names
 from villanueva.errors import UserError
 from villanueva.inference import sample_names, score_names
 from villanueva.models import build_model, make_config
 from villanueva.models.base import WholeNameModel, WindowModel
 from villanueva.runs.run import METRICS
-from villanueva.training import (Callbacks, TrainConfig, batch_loss, initial_loss,
-                                 names_loss, train)
+from villanueva.training import Callbacks, TrainConfig, batch_loss, initial_loss, names_loss, train
 from villanueva.training.examples import IGNORED, trimmed
+
+from test_resume import assert_same_run, finish, kill_9_at_random_then_resume
 
 NAMES = ["villanueva de la serena", "alcala", "toro", "la rioja", "o", "valdepenas de jaen"]
 VOCAB = Vocab.from_names(NAMES)
 SEQUENCE_MODELS = ["gru", "transformer"]
 NEW_MODELS = ["wavenet", *SEQUENCE_MODELS]
-TINY = {"wavenet": dict(emb_dim=4, hidden=16), "gru": dict(emb_dim=8, hidden=16),
-        "transformer": dict(emb_dim=16, heads=2, blocks=2)}
+TINY = {
+    "wavenet": dict(emb_dim=4, hidden=16),
+    "gru": dict(emb_dim=8, hidden=16),
+    "transformer": dict(emb_dim=16, heads=2, blocks=2),
+}
 
 
 def tiny(name: str, seed: int = 0, **options) -> nn.Module:
@@ -34,6 +37,7 @@ def tiny(name: str, seed: int = 0, **options) -> nn.Module:
 
 
 # --- shapes and initialisation ---------------------------------------------------------------
+
 
 def test_whole_name_examples_layout():
     inputs, targets = whole_names(["ab", "c"], Vocab.from_names(["abc"]), IGNORED)
@@ -84,15 +88,18 @@ def test_tied_weights_have_one_embedding_matrix():
 
 
 def test_model_options_are_checked():
-    for name, options, words in [("transformer", dict(emb_dim=10, heads=4), "must divide"),
-                                 ("gru", dict(dropout=1.0), "--dropout"),
-                                 ("transformer", dict(max_length=0), "--max-length"),
-                                 ("gru", dict(layers=0), "--layers")]:
+    for name, options, words in [
+        ("transformer", dict(emb_dim=10, heads=4), "must divide"),
+        ("gru", dict(dropout=1.0), "--dropout"),
+        ("transformer", dict(max_length=0), "--max-length"),
+        ("gru", dict(layers=0), "--layers"),
+    ]:
         with pytest.raises(UserError, match=words):
             make_config(name, **options)
 
 
 # --- causality and padding ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
 def test_a_later_character_never_changes_an_earlier_prediction(name):
@@ -121,8 +128,9 @@ def test_trimming_a_batch_keeps_its_loss(name):
     inputs, targets = (tensor[1:4] for tensor in model.examples(NAMES, VOCAB))  # short names
     short_inputs, short_targets = trimmed(inputs, targets)
     assert short_targets.shape[1] == max(map(len, NAMES[1:4])) + 1 < targets.shape[1]
-    torch.testing.assert_close(batch_loss(model(short_inputs), short_targets),
-                               batch_loss(model(inputs), targets))
+    torch.testing.assert_close(
+        batch_loss(model(short_inputs), short_targets), batch_loss(model(inputs), targets)
+    )
 
 
 @pytest.mark.parametrize("name", SEQUENCE_MODELS)
@@ -151,12 +159,16 @@ def test_names_longer_than_the_positions_are_refused():
 
 # --- sampling and scoring ----------------------------------------------------------------------
 
+
 def greedy(model, prefix: str, limit: int) -> str:
     """The likeliest character at each step, one name, no batching: what top-k 1 must give."""
     ids, out = [0] + VOCAB.encode(prefix), []
     while len(out) < limit:
-        logits = model(torch.tensor([ids]))[0, -1] if isinstance(model, WholeNameModel) else \
-            model(torch.tensor([([0] * model.block_size + ids[1:])[-model.block_size:]]))[0]
+        logits = (
+            model(torch.tensor([ids]))[0, -1]
+            if isinstance(model, WholeNameModel)
+            else model(torch.tensor([([0] * model.block_size + ids[1:])[-model.block_size :]]))[0]
+        )
         if (next_id := int(logits.argmax())) == 0:
             break
         ids.append(next_id)
@@ -181,11 +193,11 @@ def test_temperature_sharpens_the_next_character_distribution(name):
         if isinstance(model, WholeNameModel):
             logits = model(torch.tensor([[0, *context]]))[0, -1]
         else:
-            logits = model(torch.tensor([([0] * model.block_size + context)[-model.block_size:]]))[0]
+            logits = model(torch.tensor([([0] * model.block_size + context)[-model.block_size :]]))[0]
     expected = torch.softmax(logits / temperature, dim=0)
     top = int(expected.argmax())
     names = sample_names(model, VOCAB, 2000, temperature=temperature, seed=3, prefix=prefix, max_length=1)
-    share = sum((n[len(prefix):] or ".") == VOCAB.chars[top] for n in names) / len(names)
+    share = sum((n[len(prefix) :] or ".") == VOCAB.chars[top] for n in names) / len(names)
     p = expected[top].item()
     assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(names)) + 1e-3, (share, p)
     assert sample_names(model, VOCAB, 20, seed=4) == sample_names(model, VOCAB, 20, seed=4)
@@ -209,23 +221,37 @@ def test_score_is_each_names_loss(name):
 
 # --- the CLI -----------------------------------------------------------------------------------
 
-CLI_OPTIONS = {"wavenet": ["--emb-dim", "4", "--hidden", "16"],
-               "gru": ["--emb-dim", "8", "--hidden", "16"],
-               "transformer": ["--emb-dim", "16", "--heads", "2", "--blocks", "1"]}
+CLI_OPTIONS = {
+    "wavenet": ["--emb-dim", "4", "--hidden", "16"],
+    "gru": ["--emb-dim", "8", "--hidden", "16"],
+    "transformer": ["--emb-dim", "16", "--heads", "2", "--blocks", "1"],
+}
 
 
 @pytest.mark.parametrize("name", NEW_MODELS)
 def test_train_eval_sample_score(cli, tiny_names_file, tmp_path, name):
     run = tmp_path / name
-    result = cli("train", "--model", name, *CLI_OPTIONS[name], "--data", str(tiny_names_file),
-                 "--steps", "20", "--out", str(run), "--quiet")
+    result = cli(
+        "train",
+        "--model",
+        name,
+        *CLI_OPTIONS[name],
+        "--data",
+        str(tiny_names_file),
+        "--steps",
+        "20",
+        "--out",
+        str(run),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     final = json.loads((run / METRICS).read_text().splitlines()[-1])
     assert final["steps"] == 20 and final["stopped_early"] is False
     printed = dict(line.rsplit(" loss ", 1) for line in cli("eval", str(run)).out.splitlines())
     assert float(printed["val"]) == pytest.approx(final["best"]["val"], abs=1e-4)
-    sampled = cli("sample", str(run), "-n", "7", "--seed", "1", "--prefix", "Vi", "--top-k", "3",
-                  "--temperature", "0.7")
+    sampled = cli(
+        "sample", str(run), "-n", "7", "--seed", "1", "--prefix", "Vi", "--top-k", "3", "--temperature", "0.7"
+    )
     assert sampled.code == 0 and len(sampled.out.splitlines()) == 7
     assert all(line.startswith("vi") for line in sampled.out.splitlines())
     scored = cli("score", str(run), "Villalba", "Toro")
@@ -234,14 +260,36 @@ def test_train_eval_sample_score(cli, tiny_names_file, tmp_path, name):
 
 def test_regularisation_options_reach_the_run(cli, tiny_names_file, tmp_path):
     run = tmp_path / "run"
-    result = cli("train", "--model", "transformer", *CLI_OPTIONS["transformer"], "--dropout", "0.2",
-                 "--no-tie-weights", "--weight-decay", "0.1", "--warmup", "5", "--patience", "3",
-                 "--data", str(tiny_names_file), "--steps", "10", "--out", str(run), "--quiet")
+    result = cli(
+        "train",
+        "--model",
+        "transformer",
+        *CLI_OPTIONS["transformer"],
+        "--dropout",
+        "0.2",
+        "--no-tie-weights",
+        "--weight-decay",
+        "0.1",
+        "--warmup",
+        "5",
+        "--patience",
+        "3",
+        "--data",
+        str(tiny_names_file),
+        "--steps",
+        "10",
+        "--out",
+        str(run),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     config = json.loads((run / "config.json").read_text())
     assert config["model_config"]["dropout"] == 0.2 and config["model_config"]["tie_weights"] is False
     assert (config["train"]["weight_decay"], config["train"]["warmup"], config["train"]["patience"]) == (
-        0.1, 5, 3)
+        0.1,
+        5,
+        3,
+    )
     assert config["train"]["batch_size"] == 32  # the whole-name fast recipe counts names
 
 
@@ -260,8 +308,9 @@ BAD = {
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_options_are_one_line_errors(cli, tiny_names_file, tmp_path, case):
     out = tmp_path / "run"
-    result = cli("train", *BAD[case], "--data", str(tiny_names_file), "--steps", "5", "--out", str(out),
-                 "--quiet")
+    result = cli(
+        "train", *BAD[case], "--data", str(tiny_names_file), "--steps", "5", "--out", str(out), "--quiet"
+    )
     assert result.code == 2 and "Traceback" not in result.err, result.err
     assert len(result.err.strip().splitlines()) == 1
     assert not out.exists(), "a failed train must not leave a run directory behind"
@@ -269,8 +318,10 @@ def test_bad_options_are_one_line_errors(cli, tiny_names_file, tmp_path, case):
 
 # --- early stopping and weight decay -------------------------------------------------------------
 
+
 class Flat(WindowModel):
     """Predicts uniformly whatever its weights: the validation loss never improves, gradients are 0."""
+
     block_size = 1
 
     def __init__(self):
@@ -291,8 +342,13 @@ def test_early_stopping_stops_and_resumes_to_the_same_stop():
     examples = flat_examples()
     config = TrainConfig(steps=100, eval_every=10, patience=3, batch_size=8)
     checkpoints = []  # copies: a checkpoint shares tensors and lists with the live loop until saved
-    result = train(Flat(), examples, examples, config,
-                   Callbacks(on_checkpoint=lambda checkpoint: checkpoints.append(copy.deepcopy(checkpoint))))
+    result = train(
+        Flat(),
+        examples,
+        examples,
+        config,
+        Callbacks(on_checkpoint=lambda checkpoint: checkpoints.append(copy.deepcopy(checkpoint))),
+    )
     # The first validation is the best; three more without improvement stop the run.
     assert result.stopped_early and result.steps_done == 40 and result.best_step == 10
     assert [record["step"] for record in result.history] == [10, 20, 30, 40]
@@ -319,8 +375,12 @@ def test_gradient_clipping_caps_the_size_of_a_step():
     for clip in (0.0, 1e-3):
         model = tiny("gru")
         before = [p.detach().clone() for p in model.parameters()]
-        train(model, examples, examples, TrainConfig(optimizer="sgd", steps=1, lr=1.0, batch_size=6,
-                                                     grad_clip=clip))
+        train(
+            model,
+            examples,
+            examples,
+            TrainConfig(optimizer="sgd", steps=1, lr=1.0, batch_size=6, grad_clip=clip),
+        )
         changes[clip] = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
     assert changes[0.0].norm() > 1e-2  # unclipped, the step is far larger than the cap
     assert changes[1e-3].norm() <= 1e-3 * (1 + 1e-4)  # SGD at lr 1: the change is the clipped gradient
@@ -330,8 +390,24 @@ def test_gradient_clipping_caps_the_size_of_a_step():
 
 def test_cli_reports_an_early_stop(cli, tiny_names_file, tmp_path):
     run = tmp_path / "run"
-    result = cli("train", "--model", "gru", "--hidden", "32", "--data", str(tiny_names_file),
-                 "--steps", "400", "--eval-every", "10", "--patience", "2", "--out", str(run), "--quiet")
+    result = cli(
+        "train",
+        "--model",
+        "gru",
+        "--hidden",
+        "32",
+        "--data",
+        str(tiny_names_file),
+        "--steps",
+        "400",
+        "--eval-every",
+        "10",
+        "--patience",
+        "2",
+        "--out",
+        str(run),
+        "--quiet",
+    )
     assert result.code == 0, result.err
     assert "stopped early" in result.out
     final = json.loads((run / METRICS).read_text().splitlines()[-1])
@@ -341,8 +417,16 @@ def test_cli_reports_an_early_stop(cli, tiny_names_file, tmp_path):
 
 # --- kill -9 and resume of a whole-name model with dropout -------------------------------------------
 
-TRANSFORMER = ["--model", "transformer", *CLI_OPTIONS["transformer"], "--steps", "300", "--seed", "5",
-               "--quiet"]
+TRANSFORMER = [
+    "--model",
+    "transformer",
+    *CLI_OPTIONS["transformer"],
+    "--steps",
+    "300",
+    "--seed",
+    "5",
+    "--quiet",
+]
 
 
 def test_kill_9_then_resume_a_transformer_equals_an_uninterrupted_run(tiny_names_file, tmp_path):
@@ -352,3 +436,22 @@ def test_kill_9_then_resume_a_transformer_equals_an_uninterrupted_run(tiny_names
     run = tmp_path / "killed"
     kill_9_at_random_then_resume(run, "--data", str(tiny_names_file), *TRANSFORMER, delay=0.02)
     assert_same_run(run, reference)
+
+
+def test_progress_is_reported_through_the_callback_the_caller_supplies():
+    calls = []
+    examples = flat_examples()
+    train(
+        Flat(),
+        examples,
+        examples,
+        TrainConfig(steps=250, eval_every=100, batch_size=8),
+        Callbacks(on_progress=lambda step, steps, record: calls.append((step, steps, record is not None))),
+    )
+    assert calls == [
+        (100, 250, False),
+        (100, 250, True),
+        (200, 250, False),
+        (200, 250, True),
+        (250, 250, True),
+    ]

@@ -18,21 +18,27 @@ def test_precedence_is_defaults_then_recipe_then_preset_then_given_options():
     assert gru.train.batch_size == 32 and gru.train.grad_clip == 1.0  # the gru recipe
     best = resolve(preset_name="best")
     assert best.model == "gru" and best.model_config.hidden == 256 and best.train.lr == 3e-3
-    given = resolve(preset_name="best", train_options={"lr": 1e-3, "steps": None},
-                    model_options={"hidden": 64, "dropout": None})
+    given = resolve(
+        preset_name="best",
+        train_options={"lr": 1e-3, "steps": None},
+        model_options={"hidden": 64, "dropout": None},
+    )
     assert given.train.lr == 1e-3 and given.train.steps == 6000  # None: not given
     assert given.model_config.hidden == 64 and given.model_config.dropout == 0.3
     notebook = resolve("mlp-bn", "notebook")
     assert notebook.train.optimizer == "sgd" and notebook.train.steps == 200_000
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(model="mlp", preset_name="best"), "--preset best trains gru; drop --model mlp"),
-    (dict(recipe_name="notebook", preset_name="best"), "drop --recipe"),
-    (dict(recipe_name="slow"), "unknown recipe 'slow' (choose from: fast, notebook)"),
-    (dict(model="gru", recipe_name="notebook"), "the notebooks have no recipe for 'gru'"),
-    (dict(model_options={"depth": 3}), "model 'mlp' has no option --depth"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(model="mlp", preset_name="best"), "--preset best trains gru; drop --model mlp"),
+        (dict(recipe_name="notebook", preset_name="best"), "drop --recipe"),
+        (dict(recipe_name="slow"), "unknown recipe 'slow' (choose from: fast, notebook)"),
+        (dict(model="gru", recipe_name="notebook"), "the notebooks have no recipe for 'gru'"),
+        (dict(model_options={"depth": 3}), "model 'mlp' has no option --depth"),
+    ],
+)
 def test_conflicting_or_unknown_settings_are_user_errors(arguments, message):
     with pytest.raises(UserError, match=re.escape(message)):
         resolve(**arguments)
@@ -77,14 +83,17 @@ def test_a_format_1_run_still_reads_with_its_device_moved_to_the_machine(cli, ti
     assert cli("eval", str(run)).code == 0 and cli("report", str(run)).code == 0
 
 
-@pytest.mark.parametrize("damage", [
-    lambda c: c.pop("train"),
-    lambda c: c.update(train=[1, 2]),
-    lambda c: c.update(model_config={"hidden": "wide"}),
-    lambda c: c["train"].update(lr=-1),
-    lambda c: c.update(format=99),
-    lambda c: c.update(data=None),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda c: c.pop("train"),
+        lambda c: c.update(train=[1, 2]),
+        lambda c: c.update(model_config={"hidden": "wide"}),
+        lambda c: c["train"].update(lr=-1),
+        lambda c: c.update(format=99),
+        lambda c: c.update(data=None),
+    ],
+)
 def test_a_damaged_record_is_one_line_naming_config_json(cli, tiny_run, tmp_path, damage):
     run = shutil.copytree(tiny_run, tmp_path / "damaged")
     config = json.loads((run / "config.json").read_text())

@@ -4,9 +4,9 @@ names -> corpus -> split + vocab -> model -> trainer -> run directory -> final l
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -15,10 +15,26 @@ from villanueva.errors import UserError
 from villanueva.inference import sample_names
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import model_device
-from villanueva.runs import (DataRecord, Machine, RunRecord, RunResult, RunWriter, read_checkpoint, read_metrics,
-                             read_run_setup)
-from villanueva.training import (Callbacks, Checkpoint, Settings, calibrate_batchnorm, check_trainable,
-                                 resolve_device, split_losses, train)
+from villanueva.runs import (
+    DataRecord,
+    Machine,
+    RunRecord,
+    RunResult,
+    RunWriter,
+    read_checkpoint,
+    read_metrics,
+    read_run_setup,
+)
+from villanueva.training import (
+    Callbacks,
+    Checkpoint,
+    Settings,
+    calibrate_batchnorm,
+    check_trainable,
+    resolve_device,
+    split_losses,
+    train,
+)
 
 SAMPLES_SAVED = 20
 
@@ -28,6 +44,7 @@ Progress = Callable[[int, int, dict | None], None]  # (step, steps, validation r
 @dataclass
 class TrainedRun:
     """What `train` prints: the run's record and result, its samples and, if asked for, its diagnosis."""
+
     path: Path
     record: RunRecord
     result: RunResult
@@ -35,12 +52,17 @@ class TrainedRun:
     diagnosis: object = None  # diagnostics.Diagnosis, with train --diagnose
 
 
-def train_run(out: Path, settings: Settings, data: DataOptions, device: str = "cpu",
-              on_progress: Progress | None = None) -> TrainedRun:
+def train_run(
+    out: Path, settings: Settings, data: DataOptions, device: str = "cpu", on_progress: Progress | None = None
+) -> TrainedRun:
     """Train a new model into the new run directory `out`."""
     corpus, split, vocab, model = _start(settings, data, device)
-    record = RunRecord(settings, DataRecord(data, corpus.source, len(corpus), len(vocab)),
-                       Machine.current(device), time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    record = RunRecord(
+        settings,
+        DataRecord(data, corpus.source, len(corpus), len(vocab)),
+        Machine.current(device),
+        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     with RunWriter.create(out, record, vocab, split) as writer:
         return _train_and_finish(writer, record, model, vocab, split, on_progress)
 
@@ -58,6 +80,7 @@ def _start(settings: Settings, data: DataOptions, device: str):
     model.check_lengths(corpus.names)  # val and test are scored too
     if settings.train.diagnose:
         from villanueva.diagnostics import check_diagnosable  # matplotlib loads only when asked for
+
         check_diagnosable(model, settings.model)
     return corpus, split, vocab, model
 
@@ -85,18 +108,28 @@ def resume_run(path: Path, device: str = "cpu", on_progress: Progress | None = N
         checkpoint = read_checkpoint(writer.path)
         model = run.model.to(resolve_device(device))
         # Drop what was written after the checkpoint: the resumed run writes it again.
-        writer.rewrite_metrics([{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]},
-                                *checkpoint.meta["history"]])
+        writer.rewrite_metrics(
+            [{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]}, *checkpoint.meta["history"]]
+        )
         return _train_and_finish(writer, run.record, model, run.vocab, run.split, on_progress, checkpoint)
 
 
-def _train_and_finish(writer: RunWriter, record: RunRecord, model: NameModel, vocab: Vocab, split: Split,
-                      on_progress: Progress | None, resume: Checkpoint | None = None) -> TrainedRun:
+def _train_and_finish(
+    writer: RunWriter,
+    record: RunRecord,
+    model: NameModel,
+    vocab: Vocab,
+    split: Split,
+    on_progress: Progress | None,
+    resume: Checkpoint | None = None,
+) -> TrainedRun:
     config, device = record.settings.train, model_device(model)
-    train_set, val_set = (tuple(t.to(device) for t in model.examples(names, vocab))
-                          for names in (split.train, split.val))
-    callbacks = Callbacks(on_validation=writer.append_metrics, on_best=writer.save_weights,
-                          on_checkpoint=writer.save_checkpoint)
+    train_set, val_set = (
+        tuple(t.to(device) for t in model.examples(names, vocab)) for names in (split.train, split.val)
+    )
+    callbacks = Callbacks(
+        on_validation=writer.append_metrics, on_best=writer.save_weights, on_checkpoint=writer.save_checkpoint
+    )
     if on_progress is not None:
         callbacks.on_progress = on_progress
     trained = train(model, train_set, val_set, config, callbacks, resume)
@@ -107,12 +140,21 @@ def _train_and_finish(writer: RunWriter, record: RunRecord, model: NameModel, vo
     writer.save_weights(model.state_dict())
     samples = sample_names(model, vocab, SAMPLES_SAVED, seed=config.seed)
     writer.save_samples(samples)
-    result = RunResult(trained.steps_done, trained.best_step, round(trained.seconds, 3),
-                       model.parameter_count(), best, last, trained.stopped_early, trained.initial_loss)
+    result = RunResult(
+        trained.steps_done,
+        trained.best_step,
+        round(trained.seconds, 3),
+        model.parameter_count(),
+        best,
+        last,
+        trained.stopped_early,
+        trained.initial_loss,
+    )
     writer.finish(result)
     diagnosis = None
     if config.diagnose:
         from villanueva.diagnostics import diagnose_run
+
         diagnosis = diagnose_run(writer.path, device.type)
     return TrainedRun(writer.path, record, result, samples, diagnosis)
 

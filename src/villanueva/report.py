@@ -14,8 +14,7 @@ def read_finished(path: Path) -> tuple[RunRecord, RunResult]:
     """The record and result of the finished run at `path`."""
     record, result = read_run_setup(Path(path)).record, read_result(path)
     if result is None:
-        raise UserError(f"{path} has not finished training; finish it with: "
-                        f"villanueva train --resume {path}")
+        raise UserError(f"{path} has not finished training; finish it with: villanueva train --resume {path}")
     return record, result
 
 
@@ -23,17 +22,20 @@ def report(paths: list[Path]) -> str:
     """The markdown table of the runs at `paths`, best validation loss first."""
     if not paths:
         raise UserError("give at least one run directory")
-    runs = sorted(((Path(path), *read_finished(path)) for path in paths),
-                  key=lambda run: run[2].best["val"])
-    lines = ["| run | model | settings changed | parameters | steps | train | val | test | time |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    runs = sorted(((Path(path), *read_finished(path)) for path in paths), key=lambda run: run[2].best["val"])
+    lines = [
+        "| run | model | settings changed | parameters | steps | train | val | test | time |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for path, record, result in runs:
         machine = record.machine
         where = f"{machine.threads} thr." if machine.device == "cpu" and machine.threads else machine.device
         losses = result.best
-        lines.append(f"| {path.name} | `{record.model}` | {changes(record.settings) or '—'} | "
-                     f"{result.parameters:,} | {result.steps:,} | {losses['train']:.4f} | "
-                     f"**{losses['val']:.4f}** | {losses['test']:.4f} | {result.seconds:.0f} s ({where}) |")
+        lines.append(
+            f"| {path.name} | `{record.model}` | {changes(record.settings) or '—'} | "
+            f"{result.parameters:,} | {result.steps:,} | {losses['train']:.4f} | "
+            f"**{losses['val']:.4f}** | {losses['test']:.4f} | {result.seconds:.0f} s ({where}) |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -42,8 +44,7 @@ def write_report(path: Path, table: str, force: bool = False) -> None:
     run directory (a report must not replace a run's own records)."""
     path = Path(path)
     if (path.parent / CONFIG).is_file():
-        raise UserError(f"--out {path} is inside the run directory {path.parent}; write the report "
-                        "elsewhere")
+        raise UserError(f"--out {path} is inside the run directory {path.parent}; write the report elsewhere")
     if path.is_dir():
         raise UserError(f"--out {path} is a directory; name a file")
     if path.exists() and not force:

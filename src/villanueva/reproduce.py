@@ -36,9 +36,15 @@ NOTEBOOK_TABLE = (
 )
 
 
-def reproduce(out: Path, data: DataOptions, scale: float = 1.0, device: str = "cpu",
-              models: list[str] | None = None, on_progress: Progress | None = None,
-              on_row=lambda row, trained: None) -> str:
+def reproduce(
+    out: Path,
+    data: DataOptions,
+    scale: float = 1.0,
+    device: str = "cpu",
+    models: list[str] | None = None,
+    on_progress: Progress | None = None,
+    on_row=lambda row, trained: None,
+) -> str:
     """Train each row (or those of `models`) into `out/<model>`, write `out/results.md` and
     return its markdown."""
     if not 0 < scale <= 1:
@@ -68,20 +74,28 @@ def _chosen_rows(models: list[str] | None) -> list[NotebookRow]:
 
 
 def _scaled(config, scale: float):
-    return replace(config, steps=max(1, round(config.steps * scale)),
-                   eval_every=max(1, round(config.validation_interval * scale)))
+    return replace(
+        config,
+        steps=max(1, round(config.steps * scale)),
+        eval_every=max(1, round(config.validation_interval * scale)),
+    )
 
 
 def _command(data: DataOptions, scale: float, models: list[str] | None) -> str:
-    options = {"--data": data.path, "--column": data.column,
-               "--scale": f"{scale:g}" if scale != 1 else None,
-               "--models": ",".join(models) if models else None}
-    return " ".join(["villanueva reproduce"] + [f"{flag} {value}" for flag, value in options.items()
-                                                 if value is not None])
+    options = {
+        "--data": data.path,
+        "--column": data.column,
+        "--scale": f"{scale:g}" if scale != 1 else None,
+        "--models": ",".join(models) if models else None,
+    }
+    return " ".join(
+        ["villanueva reproduce"] + [f"{flag} {value}" for flag, value in options.items() if value is not None]
+    )
 
 
-def results_markdown(results: list[tuple[NotebookRow, TrainedRun]], data: DataOptions,
-                     command: str, device: str) -> str:
+def results_markdown(
+    results: list[tuple[NotebookRow, TrainedRun]], data: DataOptions, command: str, device: str
+) -> str:
     lines = [
         "# The notebooks' table, reproduced",
         "",
@@ -105,5 +119,6 @@ def results_markdown(results: list[tuple[NotebookRow, TrainedRun]], data: DataOp
             f"| {row.label} | `{row.model}` | {s.parameters:,} | {s.steps:,} | {s.best_step:,} | "
             f"{s.best['train']:.4f} | **{s.best['val']:.4f}** | {s.best['test']:.4f} | "
             f"{s.last['train']:.4f} | {s.last['val']:.4f} | {s.last['test']:.4f} | "
-            f"{s.seconds:.1f} s | {row.published_val} |")
+            f"{s.seconds:.1f} s | {row.published_val} |"
+        )
     return "\n".join(lines) + "\n"

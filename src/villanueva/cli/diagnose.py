@@ -9,11 +9,13 @@ LABELS = {True: "ok", False: "UNHEALTHY", None: "note"}
 
 def add(commands):
     parser = commands.add_parser(
-        "diagnose", help="plots and verdicts on how healthy a run's training was",
+        "diagnose",
+        help="plots and verdicts on how healthy a run's training was",
         description="Look inside a run's model at init and at the end of training (loss at init, "
-                    "activations, saturation, gradients, update:data ratios, loss curve, "
-                    "embeddings): write RUN/plots/*.png and RUN/diagnostics.json and say in words "
-                    "what looks unhealthy. See docs/diagnostics.md.")
+        "activations, saturation, gradients, update:data ratios, loss curve, "
+        "embeddings): write RUN/plots/*.png and RUN/diagnostics.json and say in words "
+        "what looks unhealthy. See docs/diagnostics.md.",
+    )
     parser.set_defaults(command=run)
     add_run_arguments(parser)
     return parser
@@ -30,7 +32,7 @@ def print_diagnosis(diagnosis) -> None:
     print(f"diagnosis of {diagnosis.path}:")
     for verdict in diagnosis.verdicts:
         head = f"  {verdict.topic:14} {LABELS[verdict.healthy]:10} "
-        print(textwrap.fill(verdict.text, width=100, initial_indent=head,
-                            subsequent_indent=" " * len(head)))
-    print(f"plots and numbers written to {diagnosis.path / 'plots'} and "
-          f"{diagnosis.path / 'diagnostics.json'}")
+        print(textwrap.fill(verdict.text, width=100, initial_indent=head, subsequent_indent=" " * len(head)))
+    print(
+        f"plots and numbers written to {diagnosis.path / 'plots'} and {diagnosis.path / 'diagnostics.json'}"
+    )

@@ -25,13 +25,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_threads_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: "
-                        "one per core this process may use, or OMP_NUM_THREADS when set)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for torch (default: "
+        "one per core this process may use, or OMP_NUM_THREADS when set)",
+    )
 
 
 def add_device_option(group) -> argparse.Action:
-    return group.add_argument("--device", default="cpu", metavar="NAME",
-                              help="cpu (default), cuda or mps")
+    return group.add_argument("--device", default="cpu", metavar="NAME", help="cpu (default), cuda or mps")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +47,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def add_model_choice(group) -> argparse.Action:
     from villanueva.training import DEFAULT_MODEL
 
-    return group.add_argument("--model", choices=list(MODELS), metavar="NAME",
-                              help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})")
+    return group.add_argument(
+        "--model", choices=list(MODELS), metavar="NAME", help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})"
+    )
 
 
 def add_recipe_choice(group, help: str) -> argparse.Action:
@@ -53,28 +58,51 @@ def add_recipe_choice(group, help: str) -> argparse.Action:
 
 def add_data_options(group) -> list[argparse.Action]:
     return [
-        group.add_argument("--data", metavar="FILE", help="names file, one per line, or a CSV with "
-                           "--column (default: the embedded list of Spanish municipalities)"),
+        group.add_argument(
+            "--data",
+            metavar="FILE",
+            help="names file, one per line, or a CSV with "
+            "--column (default: the embedded list of Spanish municipalities)",
+        ),
         group.add_argument("--column", help="the CSV column that holds the names"),
-        group.add_argument("--keep-accents", action="store_true", default=None,  # None: not given
-                           help="keep accents and ñ instead of transliterating to ASCII"),
-        group.add_argument("--split-seed", type=int, metavar="N",
-                           help="seed of the 80/10/10 split (default 42, the notebooks' split)"),
+        group.add_argument(
+            "--keep-accents",
+            action="store_true",
+            default=None,  # None: not given
+            help="keep accents and ñ instead of transliterating to ASCII",
+        ),
+        group.add_argument(
+            "--split-seed",
+            type=int,
+            metavar="N",
+            help="seed of the 80/10/10 split (default 42, the notebooks' split)",
+        ),
     ]
 
 
 def data_options(args) -> DataOptions:
-    given = {"path": args.data, "column": args.column, "keep_accents": args.keep_accents,
-             "split_seed": args.split_seed}
+    given = {
+        "path": args.data,
+        "column": args.column,
+        "keep_accents": args.keep_accents,
+        "split_seed": args.split_seed,
+    }
     return DataOptions(**{key: value for key, value in given.items() if value is not None})
 
 
 def add_training_options(group, only: tuple[str, ...] | None = None) -> list[argparse.Action]:
     """One option per command-line field of TrainConfig (or of those named in `only`)."""
     chosen = [f for f in fields(TrainConfig) if is_option(f) and (only is None or f.name in only)]
-    return [group.add_argument(option(f.name), dest=f"train_{f.name}", metavar=f.metadata["metavar"],
-                               **_value_kind(f), help=f"{f.metadata['help']} ({_recipe_defaults(f.name)})")
-            for f in chosen]
+    return [
+        group.add_argument(
+            option(f.name),
+            dest=f"train_{f.name}",
+            metavar=f.metadata["metavar"],
+            **_value_kind(f),
+            help=f"{f.metadata['help']} ({_recipe_defaults(f.name)})",
+        )
+        for f in chosen
+    ]
 
 
 def training_options(args) -> dict:
@@ -90,10 +118,17 @@ def add_model_options(group) -> list[argparse.Action]:
             defaults.setdefault(field.name, {})[model] = field.default
             if field.name not in described or "help" in field.metadata:
                 described[field.name] = field  # subclasses that only change a default have no help
-    return [group.add_argument(option(name), dest=f"model_{name}", choices=field.metadata.get("choices"),
-                               metavar=None if field.type is bool else name.upper(), **_value_kind(field),
-                               help=f"{field.metadata.get('help', name)} ({_model_defaults(defaults[name])})")
-            for name, field in described.items()]
+    return [
+        group.add_argument(
+            option(name),
+            dest=f"model_{name}",
+            choices=field.metadata.get("choices"),
+            metavar=None if field.type is bool else name.upper(),
+            **_value_kind(field),
+            help=f"{field.metadata.get('help', name)} ({_model_defaults(defaults[name])})",
+        )
+        for name, field in described.items()
+    ]
 
 
 def model_options(args) -> dict:
@@ -118,12 +153,13 @@ def _model_defaults(defaults: dict[str, object]) -> str:
 
 
 def _recipe_defaults(name: str) -> str:
-    """"fast recipe: 256; gru, transformer: 32": the default recipe's value, and where models differ."""
+    """ "fast recipe: 256; gru, transformer: 32": the default recipe's value, and where models differ."""
     models_by_value: dict[str, list[str]] = {}
     for model in MODELS:
         value = getattr(recipe(model), name)
         models_by_value.setdefault(f"{value:g}" if isinstance(value, float) else str(value), []).append(model)
     common = max(models_by_value, key=lambda value: len(models_by_value[value]))
-    return "; ".join([f"fast recipe: {common}"] + [f"{', '.join(models)}: {value}"
-                                                   for value, models in models_by_value.items()
-                                                   if value != common])
+    return "; ".join(
+        [f"fast recipe: {common}"]
+        + [f"{', '.join(models)}: {value}" for value, models in models_by_value.items() if value != common]
+    )

@@ -4,11 +4,14 @@ from pathlib import Path
 
 
 def add(commands):
-    parser = commands.add_parser("report", help="compare finished runs in one markdown table",
-                                 description="Print (and with --out, write) a markdown table of "
-                                             "finished runs, best validation loss first: model, "
-                                             "settings changed from the defaults, parameters, "
-                                             "train / val / test loss and training time.")
+    parser = commands.add_parser(
+        "report",
+        help="compare finished runs in one markdown table",
+        description="Print (and with --out, write) a markdown table of "
+        "finished runs, best validation loss first: model, "
+        "settings changed from the defaults, parameters, "
+        "train / val / test loss and training time.",
+    )
     parser.set_defaults(command=run)
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run directories")
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the table to this new file")

@@ -9,12 +9,17 @@ def add(commands):
     add_run_arguments(parser)
     parser.add_argument("-n", "--count", type=int, default=20, help="how many names (default 20)")
     parser.add_argument("--seed", type=int, help="seed for repeatable samples (default: random)")
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="below 1: safer, more typical names; above 1: wilder (default 1.0)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="below 1: safer, more typical names; above 1: wilder (default 1.0)",
+    )
     parser.add_argument("--top-k", type=int, help="draw only from the k likeliest characters")
     parser.add_argument("--prefix", default="", help="start every name with this text")
-    parser.add_argument("--new-only", action="store_true",
-                        help="only names that are not in the training data (distinct)")
+    parser.add_argument(
+        "--new-only", action="store_true", help="only names that are not in the training data (distinct)"
+    )
     return parser
 
 
@@ -25,8 +30,12 @@ def run(args) -> int:
     from villanueva.training import resolve_device
 
     trained = load_run(args.run, resolve_device(args.device))
-    options = dict(seed=args.seed, temperature=args.temperature, top_k=args.top_k,
-                   prefix=clean_prefix(args.prefix, trained.keep_accents))
+    options = dict(
+        seed=args.seed,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        prefix=clean_prefix(args.prefix, trained.keep_accents),
+    )
     if args.new_only:
         print("\n".join(sample_new_names(trained.model, trained.vocab, args.count, trained.names, **options)))
         return 0

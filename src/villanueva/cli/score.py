@@ -4,8 +4,9 @@ from villanueva.cli.options import add_run_arguments
 
 
 def add(commands):
-    parser = commands.add_parser("score", help="how typical names are: loss per character "
-                                               "(lower = more in style)")
+    parser = commands.add_parser(
+        "score", help="how typical names are: loss per character (lower = more in style)"
+    )
     parser.set_defaults(command=run)
     add_run_arguments(parser)
     parser.add_argument("names", nargs="+", metavar="NAME", help="names to score")

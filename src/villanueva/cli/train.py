@@ -7,9 +7,17 @@ from functools import partial
 from pathlib import Path
 
 from villanueva.cli.diagnose import print_diagnosis
-from villanueva.cli.options import (add_data_options, add_device_option, add_model_choice, add_model_options,
-                                    add_recipe_choice, add_training_options, data_options, model_options,
-                                    training_options)
+from villanueva.cli.options import (
+    add_data_options,
+    add_device_option,
+    add_model_choice,
+    add_model_options,
+    add_recipe_choice,
+    add_training_options,
+    data_options,
+    model_options,
+    training_options,
+)
 from villanueva.cli.progress import ProgressBar
 from villanueva.errors import UserError
 from villanueva.models import MODELS
@@ -19,26 +27,41 @@ from villanueva.training import PRESETS
 def add(commands) -> argparse.ArgumentParser:
     models = "\n".join(f"  {name:11} {spec.summary}" for name, spec in MODELS.items())
     presets = "\n".join(f"  {name:11} {chosen.summary}" for name, chosen in PRESETS.items())
-    parser = commands.add_parser("train", help="train a model and write a run directory",
-                                 description="Train a model on a list of names (default: the "
-                                             "municipalities of Spain) and write a run directory.",
-                                 epilog=f"models:\n{models}\n\npresets (--preset):\n{presets}",
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = commands.add_parser(
+        "train",
+        help="train a model and write a run directory",
+        description="Train a model on a list of names (default: the "
+        "municipalities of Spain) and write a run directory.",
+        epilog=f"models:\n{models}\n\npresets (--preset):\n{presets}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.set_defaults(command=run)
     running = parser.add_argument_group("running (also with --resume)")
-    running.add_argument("--resume", metavar="RUN", type=Path,
-                         help="continue an interrupted run from its last checkpoint, with its own settings")
+    running.add_argument(
+        "--resume",
+        metavar="RUN",
+        type=Path,
+        help="continue an interrupted run from its last checkpoint, with its own settings",
+    )
     add_device_option(running)
     running.add_argument("--quiet", action="store_true", help="no progress bar")
     what = parser.add_argument_group("what to train")
-    settings = [add_model_choice(what),
-                what.add_argument("--preset", metavar="NAME", help="a model with its best-known "
-                                  "settings: best (the lowest validation loss found on the "
-                                  "municipalities, see docs/results.md); other options given override it"),
-                add_recipe_choice(what, "fast (default) or notebook: the study notebooks' SGD recipe, "
-                                        "for reproducing their numbers"),
-                what.add_argument("--out", metavar="DIR", type=Path,
-                                  help="run directory to create (default runs/<model>-<time>)")]
+    settings = [
+        add_model_choice(what),
+        what.add_argument(
+            "--preset",
+            metavar="NAME",
+            help="a model with its best-known "
+            "settings: best (the lowest validation loss found on the "
+            "municipalities, see docs/results.md); other options given override it",
+        ),
+        add_recipe_choice(
+            what, "fast (default) or notebook: the study notebooks' SGD recipe, for reproducing their numbers"
+        ),
+        what.add_argument(
+            "--out", metavar="DIR", type=Path, help="run directory to create (default runs/<model>-<time>)"
+        ),
+    ]
     settings += add_data_options(parser.add_argument_group("data"))
     settings += add_training_options(parser.add_argument_group("training settings"))
     settings += add_model_options(parser.add_argument_group("model options (each model uses its own)"))
@@ -52,7 +75,9 @@ def run(args) -> int:
     from villanueva.training import TrainingInterrupted, resolve
 
     if args.resume is not None:
-        given = [action.option_strings[0] for action in args.settings if getattr(args, action.dest) is not None]
+        given = [
+            action.option_strings[0] for action in args.settings if getattr(args, action.dest) is not None
+        ]
         if given:
             raise UserError(f"--resume continues a run with its own settings; drop {', '.join(given)}")
         out, start = args.resume, partial(resume_run, args.resume, args.device)
@@ -65,8 +90,11 @@ def run(args) -> int:
             trained = start(on_progress=bar)
         except TrainingInterrupted as stop:
             bar.close()
-            print(f"villanueva: interrupted at step {stop.step:,}; checkpoint saved. Resume with:\n"
-                  f"  villanueva train --resume {out}", file=sys.stderr)
+            print(
+                f"villanueva: interrupted at step {stop.step:,}; checkpoint saved. Resume with:\n"
+                f"  villanueva train --resume {out}",
+                file=sys.stderr,
+            )
             return 130
     print_summary(trained)
     if trained.diagnosis is not None:
@@ -77,10 +105,14 @@ def run(args) -> int:
 def print_summary(trained) -> None:
     result, vocab_size = trained.result, trained.record.data.vocab_size
     if result.steps:
-        print(f"initial loss {result.initial_loss:.4f} (a uniform guess scores "
-              f"ln {vocab_size} = {math.log(vocab_size):.4f})")
-        print(f"trained {trained.record.model} ({result.parameters:,} parameters) for {result.steps:,} "
-              f"steps in {result.seconds:.1f} s; best validation at step {result.best_step:,}")
+        print(
+            f"initial loss {result.initial_loss:.4f} (a uniform guess scores "
+            f"ln {vocab_size} = {math.log(vocab_size):.4f})"
+        )
+        print(
+            f"trained {trained.record.model} ({result.parameters:,} parameters) for {result.steps:,} "
+            f"steps in {result.seconds:.1f} s; best validation at step {result.best_step:,}"
+        )
         if result.stopped_early:
             print("stopped early: the validation loss had stopped improving (--patience)")
     else:

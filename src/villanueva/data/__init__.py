@@ -7,5 +7,18 @@ from villanueva.data.split import NOTEBOOK_SEED, Split, split_names
 from villanueva.data.tensors import context_windows, whole_names
 from villanueva.data.vocab import END, Vocab
 
-__all__ = ["EMBEDDED", "END", "NOTEBOOK_SEED", "Corpus", "DataOptions", "Split", "Vocab", "clean_name", "clean_prefix",
-           "context_windows", "load_corpus", "split_names", "whole_names"]
+__all__ = [
+    "EMBEDDED",
+    "END",
+    "NOTEBOOK_SEED",
+    "Corpus",
+    "DataOptions",
+    "Split",
+    "Vocab",
+    "clean_name",
+    "clean_prefix",
+    "context_windows",
+    "load_corpus",
+    "split_names",
+    "whole_names",
+]

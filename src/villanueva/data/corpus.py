@@ -39,8 +39,10 @@ def load_corpus(path: str | None = None, column: str | None = None, keep_accents
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() == ".csv":
-            raise UserError(f"{path} is a CSV file: choose the column of names with --column "
-                            f"(columns: {_listed(_csv_header(text, path))})")
+            raise UserError(
+                f"{path} is a CSV file: choose the column of names with --column "
+                f"(columns: {_listed(_csv_header(text, path))})"
+            )
         raws = _csv_column(text, column, path) if column is not None else text.splitlines()
         labels, source = None, str(path)
     return _cleaned(raws, labels, source, keep_accents)
@@ -71,8 +73,9 @@ def _read_text(path: Path) -> str:
             raise UserError(f"data path is not a file: {path}")
         return path.read_bytes().decode("utf-8-sig")  # -sig: tolerate the BOM spreadsheets write
     except UnicodeDecodeError as error:
-        raise UserError(f"{path} is not UTF-8 text (bad byte at offset {error.start}); "
-                        "save it as UTF-8 and try again") from None
+        raise UserError(
+            f"{path} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and try again"
+        ) from None
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
 
@@ -100,5 +103,5 @@ def _csv_column(text: str, column: str, path: str | Path) -> list[str]:
 
 def _listed(header: list[str], most: int = 12, width: int = 40) -> str:
     """Column names for an error message, kept to a readable line whatever the header holds."""
-    shown = [name if len(name) <= width else name[:width - 3] + "..." for name in header[:most]]
+    shown = [name if len(name) <= width else name[: width - 3] + "..." for name in header[:most]]
     return ", ".join(shown) + (f" and {len(header) - most} more" if len(header) > most else "")

@@ -8,8 +8,8 @@ from villanueva.data.split import NOTEBOOK_SEED
 
 @dataclass(frozen=True)
 class DataOptions:
-    path: str | None = None        # None = the embedded municipalities
-    column: str | None = None      # a CSV column; None = one name per line
+    path: str | None = None  # None = the embedded municipalities
+    column: str | None = None  # a CSV column; None = one name per line
     keep_accents: bool = False
     split_seed: int = NOTEBOOK_SEED
 

@@ -29,6 +29,8 @@ def split_names(names: list[str], seed: int = NOTEBOOK_SEED) -> Split:
     n1, n2 = int(0.8 * len(shuffled)), int(0.9 * len(shuffled))
     split = Split(shuffled[:n1], shuffled[n1:n2], shuffled[n2:])
     if not (split.train and split.val and split.test):
-        raise UserError(f"{len(names)} names are too few to split 80/10/10 into non-empty "
-                        "train/val/test lists; give at least 6")
+        raise UserError(
+            f"{len(names)} names are too few to split 80/10/10 into non-empty "
+            "train/val/test lists; give at least 6"
+        )
     return split

@@ -32,8 +32,10 @@ class Vocab:
         unknown = sorted({ch for ch in text if ch not in index})
         if unknown:
             shown = text if len(text) <= 60 else text[:57] + "..."
-            raise UserError(f"{shown!r} contains {', '.join(map(repr, unknown))}, not in this model's "
-                            f"vocabulary ({''.join(self.chars[1:])!r})")
+            raise UserError(
+                f"{shown!r} contains {', '.join(map(repr, unknown))}, not in this model's "
+                f"vocabulary ({''.join(self.chars[1:])!r})"
+            )
         return [index[ch] for ch in text]
 
     def decode(self, ids) -> str:

@@ -7,5 +7,17 @@ from villanueva.diagnostics.lr_find import LRSweep, SweepRange, lr_sweep
 from villanueva.diagnostics.snapshot import LayerStats, Snapshot, WeightStats, take_snapshot
 from villanueva.diagnostics.verdicts import Verdict
 
-__all__ = ["Diagnosis", "LRSweep", "LayerStats", "Snapshot", "SweepRange", "Verdict", "WeightStats",
-           "check_diagnosable", "diagnose_run", "lr_sweep", "probe_run", "take_snapshot"]
+__all__ = [
+    "Diagnosis",
+    "LRSweep",
+    "LayerStats",
+    "Snapshot",
+    "SweepRange",
+    "Verdict",
+    "WeightStats",
+    "check_diagnosable",
+    "diagnose_run",
+    "lr_sweep",
+    "probe_run",
+    "take_snapshot",
+]

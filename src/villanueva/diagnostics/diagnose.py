@@ -51,19 +51,25 @@ def diagnose_run(path: Path, device: str = "cpu") -> Diagnosis:
     curve, ratios = history.loss_curve(records), history.update_ratios(records)
     embedding = embedding_2d(run.model, run.vocab)
     verdicts = judge(probe.initial_loss, len(run.vocab), probe.at_init, probe.at_end, ratios)
-    report = {"run": str(run.path), "model": run.record.model,
-              "batch_examples": probe.batch_examples,
-              "initial_loss": {"loss": probe.initial_loss, "uniform": math.log(len(run.vocab))},
-              "at_init": probe.at_init.to_json(), "at_end": probe.at_end.to_json(),
-              "update_ratios": ratios, "loss_curve": curve,
-              "embeddings": asdict(embedding) if embedding else None,
-              "verdicts": [asdict(verdict) for verdict in verdicts]}
+    report = {
+        "run": str(run.path),
+        "model": run.record.model,
+        "batch_examples": probe.batch_examples,
+        "initial_loss": {"loss": probe.initial_loss, "uniform": math.log(len(run.vocab))},
+        "at_init": probe.at_init.to_json(),
+        "at_end": probe.at_end.to_json(),
+        "update_ratios": ratios,
+        "loss_curve": curve,
+        "embeddings": asdict(embedding) if embedding else None,
+        "verdicts": [asdict(verdict) for verdict in verdicts],
+    }
     figures = _figures(probe, curve, ratios, embedding, len(run.vocab))
     return Diagnosis(run.path, verdicts, _write(run.path, report, figures))
 
 
-def _figures(probe: Probe, curve: dict, ratios: dict | None, embedding: Embedding2D | None,
-             vocab_size: int) -> dict[str, Figure]:
+def _figures(
+    probe: Probe, curve: dict, ratios: dict | None, embedding: Embedding2D | None, vocab_size: int
+) -> dict[str, Figure]:
     """The plots that apply to this run, by file name."""
     snapshots = (probe.at_init, probe.at_end)
     figures = {"weight_gradients.png": plots.weight_gradients(snapshots)}
@@ -83,8 +89,10 @@ def _figures(probe: Probe, curve: dict, ratios: dict | None, embedding: Embeddin
 
 def check_diagnosable(model: NameModel, model_name: str) -> None:
     if not model.learns_by_gradient():
-        raise UserError(f"{model_name} is fitted by counting, not by gradient descent: it has no "
-                        "layers, gradients or training curve to diagnose")
+        raise UserError(
+            f"{model_name} is fitted by counting, not by gradient descent: it has no "
+            "layers, gradients or training curve to diagnose"
+        )
 
 
 def probe_run(run: Run) -> Probe:

@@ -20,8 +20,11 @@ class Embedding2D:
 def embedding_2d(model: nn.Module, vocab: Vocab) -> Embedding2D | None:
     """The first character embedding table of `model` (one row per vocabulary entry), in 2-D;
     None when the model has none."""
-    tables = [module.weight for module in model.modules()
-              if isinstance(module, (Embedding, nn.Embedding)) and module.weight.shape[0] == len(vocab)]
+    tables = [
+        module.weight
+        for module in model.modules()
+        if isinstance(module, (Embedding, nn.Embedding)) and module.weight.shape[0] == len(vocab)
+    ]
     if not tables:
         return None
     table = tables[0].detach().float().cpu()

@@ -11,8 +11,11 @@ def loss_curve(records: list[dict]) -> dict[str, list[list]]:
     "val": [[step, validation loss], ...]}. Runs recorded before loss chunks existed give one
     training point per validation."""
     validations = _validations(records)
-    train = [chunk for record in validations
-             for chunk in record.get("loss_chunks", [[record["step"], record["train_loss"]]])]
+    train = [
+        chunk
+        for record in validations
+        for chunk in record.get("loss_chunks", [[record["step"], record["train_loss"]]])
+    ]
     return {"train": train, "val": [[record["step"], record["val_loss"]] for record in validations]}
 
 

@@ -6,9 +6,9 @@ on the layers and no hook exists outside `capture`, so being diagnosable costs a
 Any model works whose nonlinearities are modules; `torch.tanh(x)` called inline is invisible.
 """
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -37,9 +37,13 @@ class Kind:
 
 
 NONLINEARITIES: dict[type, Kind] = {
-    Tanh: Kind("tanh", _tanh_flat), nn.Tanh: Kind("tanh", _tanh_flat),
-    nn.Sigmoid: Kind("sigmoid", _sigmoid_flat), nn.ReLU: Kind("relu", _relu_flat),
-    nn.GELU: Kind("gelu", None), nn.SiLU: Kind("silu", None), nn.ELU: Kind("elu", None),
+    Tanh: Kind("tanh", _tanh_flat),
+    nn.Tanh: Kind("tanh", _tanh_flat),
+    nn.Sigmoid: Kind("sigmoid", _sigmoid_flat),
+    nn.ReLU: Kind("relu", _relu_flat),
+    nn.GELU: Kind("gelu", None),
+    nn.SiLU: Kind("silu", None),
+    nn.ELU: Kind("elu", None),
     nn.LeakyReLU: Kind("leaky-relu", None),
 }
 
@@ -73,10 +77,13 @@ def capture(model: nn.Module) -> Iterator[list[Captured]]:
             if output.requires_grad:
                 output.register_hook(lambda grad: setattr(entry, "grad", grad.detach()))
             captured.append(entry)
+
         return keep
 
-    handles = [module.register_forward_hook(keeper(name, kind_of(module)))
-               for name, module in nonlinearity_layers(model)]
+    handles = [
+        module.register_forward_hook(keeper(name, kind_of(module)))
+        for name, module in nonlinearity_layers(model)
+    ]
     try:
         yield captured
     finally:

@@ -19,7 +19,7 @@ from villanueva.training import TrainConfig, check_trainable, optimisation_step
 from villanueva.training.trainer import build_optimizer
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
-DIVERGED = 4.0    # stop once the smoothed loss is this many times its lowest value
+DIVERGED = 4.0  # stop once the smoothed loss is this many times its lowest value
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,9 @@ class SweepRange:
 
     def __post_init__(self):
         if not 0 < self.min_lr < self.max_lr < math.inf:
-            raise UserError(f"the sweep needs 0 < --min-lr < --max-lr, got {self.min_lr:g} and "
-                            f"{self.max_lr:g}")
+            raise UserError(
+                f"the sweep needs 0 < --min-lr < --max-lr, got {self.min_lr:g} and {self.max_lr:g}"
+            )
         if self.steps < 2:
             raise UserError(f"--steps must be at least 2 for a sweep, got {self.steps}")
 
@@ -41,8 +42,8 @@ class SweepRange:
 
 @dataclass
 class LRSweep:
-    lrs: list[float]       # one per step taken (the sweep stops early once the loss blows up)
-    losses: list[float]    # the loss of each step's batch
+    lrs: list[float]  # one per step taken (the sweep stops early once the loss blows up)
+    losses: list[float]  # the loss of each step's batch
     smoothed: list[float]  # their exponential moving average, debiased
     suggested: float
 
@@ -52,8 +53,9 @@ class LRSweep:
         return self.lrs[self.smoothed.index(min(self.smoothed))]
 
 
-def lr_sweep(model: NameModel, train_set: Examples, config: TrainConfig,
-             sweep: SweepRange = SweepRange()) -> LRSweep:
+def lr_sweep(
+    model: NameModel, train_set: Examples, config: TrainConfig, sweep: SweepRange = SweepRange()
+) -> LRSweep:
     """Train `model` (which is spent afterwards) on random batches of `train_set` with the optimizer
     batch size, weight decay and gradient clipping of `config`, the learning rate growing from
     sweep.min_lr to sweep.max_lr."""
@@ -111,11 +113,20 @@ def lr_plot(sweep: LRSweep) -> Figure:
     exponents = [math.log10(lr) for lr in sweep.lrs]
     axes.plot(exponents, sweep.losses, color="tab:blue", alpha=0.3, label="loss of each step")
     axes.plot(exponents, sweep.smoothed, color="tab:blue", label="smoothed")
-    axes.plot(math.log10(sweep.lowest_lr), min(sweep.smoothed), "o", color="tab:red",
-              label=f"lowest smoothed loss, lr {sweep.lowest_lr:.2g}")
-    axes.axvline(math.log10(sweep.suggested), color="tab:green", linestyle="--",
-                 label=f"suggested lr {sweep.suggested:.2g} (a tenth of that)")
-    before_lowest = sweep.smoothed[:sweep.smoothed.index(min(sweep.smoothed)) + 1]
+    axes.plot(
+        math.log10(sweep.lowest_lr),
+        min(sweep.smoothed),
+        "o",
+        color="tab:red",
+        label=f"lowest smoothed loss, lr {sweep.lowest_lr:.2g}",
+    )
+    axes.axvline(
+        math.log10(sweep.suggested),
+        color="tab:green",
+        linestyle="--",
+        label=f"suggested lr {sweep.suggested:.2g} (a tenth of that)",
+    )
+    before_lowest = sweep.smoothed[: sweep.smoothed.index(min(sweep.smoothed)) + 1]
     axes.set_ylim(0.9 * min(sweep.losses), 1.3 * max(before_lowest))  # the blow-up runs off the top
     axes.set_title(f"Learning-rate finder: {len(sweep.lrs)} steps, lr growing exponentially")
     axes.set_xlabel("log10(learning rate)")

@@ -27,8 +27,9 @@ def _density(histogram: Histogram) -> tuple[list[float], list[float]]:
     return ([(a + b) / 2 for a, b in zip(edges, edges[1:])], [c / (total * width) for c in counts])
 
 
-def _overlay(axes, curves: list[tuple[Histogram, str]], title: str, xlabel: str,
-             log_density: bool = False) -> None:
+def _overlay(
+    axes, curves: list[tuple[Histogram, str]], title: str, xlabel: str, log_density: bool = False
+) -> None:
     for histogram, label in curves:
         axes.plot(*_density(histogram), label=label)
     if log_density:  # distributions 100x apart in width stay visible side by side
@@ -44,16 +45,27 @@ def activations(snapshots: tuple[Snapshot, Snapshot]) -> Figure:
     figure = Figure(figsize=(14, 9), layout="constrained")
     figure.suptitle("Activation distribution of each nonlinearity layer")
     for axes, moment, snapshot in zip(figure.subplots(2, 1), MOMENTS, snapshots):
-        curves = [(layer.histogram, f"{layer.name} ({layer.kind}): mean {layer.mean:+.2f}, std "
-                   f"{layer.std:.2f}" + ("" if layer.saturated is None
-                                         else f", saturated {layer.saturated:.1%}"))
-                  for layer in snapshot.layers]
+        curves = [
+            (
+                layer.histogram,
+                f"{layer.name} ({layer.kind}): mean {layer.mean:+.2f}, std "
+                f"{layer.std:.2f}"
+                + ("" if layer.saturated is None else f", saturated {layer.saturated:.1%}"),
+            )
+            for layer in snapshot.layers
+        ]
         _overlay(axes, curves, moment, "output value")
     return figure
 
 
-def _gradients(title: str, xlabel: str, curves: list[list[tuple[Histogram, str]]], names: list[str],
-               sizes: list[list[float | None]], size_label: str) -> Figure:
+def _gradients(
+    title: str,
+    xlabel: str,
+    curves: list[list[tuple[Histogram, str]]],
+    names: list[str],
+    sizes: list[list[float | None]],
+    size_label: str,
+) -> Figure:
     """Histogram overlays at init and at the end, above one number per layer from the first layer
     to the last on a log scale: how the gradient's size changes with depth."""
     figure = Figure(figsize=(14, 13), layout="constrained")
@@ -64,8 +76,12 @@ def _gradients(title: str, xlabel: str, curves: list[list[tuple[Histogram, str]]
     depth = panels["depth"]
     for moment, values in zip(MOMENTS, sizes):
         depth.plot(range(len(names)), [math.nan if v is None else v for v in values], "o-", label=moment)
-    depth.set_xticks(range(len(names)), names, rotation=20 if len(names) > 5 else 0,
-                     ha="right" if len(names) > 5 else "center")
+    depth.set_xticks(
+        range(len(names)),
+        names,
+        rotation=20 if len(names) > 5 else 0,
+        ha="right" if len(names) > 5 else "center",
+    )
     depth.set_yscale("log")
     depth.set_title(f"{size_label}, from the first layer to the last")
     depth.set_ylabel(f"{size_label.split(',')[0]} (log scale)")
@@ -75,26 +91,52 @@ def _gradients(title: str, xlabel: str, curves: list[list[tuple[Histogram, str]]
 
 
 def activation_gradients(snapshots: tuple[Snapshot, Snapshot]) -> Figure:
-    layers = [[layer for layer in snapshot.layers if layer.grad_histogram is not None]
-              for snapshot in snapshots]
-    curves = [[(layer.grad_histogram, f"{layer.name} ({layer.kind}): mean {layer.grad_mean:+.1e}, "
-                f"std {layer.grad_std:.1e}") for layer in moment] for moment in layers]
-    return _gradients("Gradient of the loss at the output of each nonlinearity layer",
-                      "d loss / d output", curves, [layer.name for layer in layers[0]],
-                      [[layer.grad_std for layer in moment] for moment in layers],
-                      "std of the gradient")
+    layers = [
+        [layer for layer in snapshot.layers if layer.grad_histogram is not None] for snapshot in snapshots
+    ]
+    curves = [
+        [
+            (
+                layer.grad_histogram,
+                f"{layer.name} ({layer.kind}): mean {layer.grad_mean:+.1e}, std {layer.grad_std:.1e}",
+            )
+            for layer in moment
+        ]
+        for moment in layers
+    ]
+    return _gradients(
+        "Gradient of the loss at the output of each nonlinearity layer",
+        "d loss / d output",
+        curves,
+        [layer.name for layer in layers[0]],
+        [[layer.grad_std for layer in moment] for moment in layers],
+        "std of the gradient",
+    )
 
 
 def weight_gradients(snapshots: tuple[Snapshot, Snapshot]) -> Figure:
-    weights = [[weight for weight in snapshot.weights if weight.grad_histogram is not None]
-               for snapshot in snapshots]
-    curves = [[(weight.grad_histogram, f"{weight.name} {tuple(weight.shape)}: std "
-                f"{weight.grad_std:.1e}, grad:data {_scientific(weight.grad_data_ratio)}")
-               for weight in moment] for moment in weights]
-    return _gradients("Gradient of each weight matrix", "d loss / d weight", curves,
-                      [weight.name for weight in weights[0]],
-                      [[weight.grad_data_ratio for weight in moment] for moment in weights],
-                      "grad:data ratio, std(grad) / std(weights)")
+    weights = [
+        [weight for weight in snapshot.weights if weight.grad_histogram is not None] for snapshot in snapshots
+    ]
+    curves = [
+        [
+            (
+                weight.grad_histogram,
+                f"{weight.name} {tuple(weight.shape)}: std "
+                f"{weight.grad_std:.1e}, grad:data {_scientific(weight.grad_data_ratio)}",
+            )
+            for weight in moment
+        ]
+        for moment in weights
+    ]
+    return _gradients(
+        "Gradient of each weight matrix",
+        "d loss / d weight",
+        curves,
+        [weight.name for weight in weights[0]],
+        [[weight.grad_data_ratio for weight in moment] for moment in weights],
+        "grad:data ratio, std(grad) / std(weights)",
+    )
 
 
 def _scientific(value: float | None) -> str:
@@ -109,17 +151,27 @@ def saturation_maps(snapshots: tuple[Snapshot, Snapshot]) -> Figure:
         step = (len(mapped) - 1) / (MAX_MAP_LAYERS - 1)
         mapped = [mapped[round(i * step)] for i in range(MAX_MAP_LAYERS)]
     figure = Figure(figsize=(3.2 * len(mapped) + 1, 7.5), layout="constrained")
-    figure.suptitle(f"Saturation map: white where the output is in a flat region "
-                    f"(|t| > {SATURATION_MAP} for tanh); a white column is a dead neuron")
+    figure.suptitle(
+        f"Saturation map: white where the output is in a flat region "
+        f"(|t| > {SATURATION_MAP} for tanh); a white column is a dead neuron"
+    )
     grid = figure.subplots(2, len(mapped), squeeze=False)
     for row, moment, snapshot in zip(grid, MOMENTS, snapshots):
         for axes, index in zip(row, mapped):
             layer = snapshot.layers[index]
-            axes.imshow(layer.saturation_map.numpy(), cmap="gray", vmin=0, vmax=1,
-                        interpolation="nearest", aspect="auto")
+            axes.imshow(
+                layer.saturation_map.numpy(),
+                cmap="gray",
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+                aspect="auto",
+            )
             white = layer.saturation_map.float().mean().item()
-            axes.set_title(f"{layer.name} {moment}\n{white:.0%} white, {layer.dead} dead of "
-                           f"{layer.neurons}", fontsize="medium")
+            axes.set_title(
+                f"{layer.name} {moment}\n{white:.0%} white, {layer.dead} dead of {layer.neurons}",
+                fontsize="medium",
+            )
             axes.set_xlabel("neuron")
             axes.set_ylabel("example")
     return figure
@@ -150,8 +202,9 @@ def loss_curve(curve: dict[str, list[list]], initial_loss: float, vocab_size: in
     axes.plot(*zip(*val), "o-", label="validation")
     axes.plot([0], [initial_loss], "rx", markersize=10, label=f"untrained model: {initial_loss:.2f}")
     uniform = math.log(vocab_size)
-    axes.axhline(uniform, color="gray", linestyle="--",
-                 label=f"uniform guess: ln {vocab_size} = {uniform:.2f}")
+    axes.axhline(
+        uniform, color="gray", linestyle="--", label=f"uniform guess: ln {vocab_size} = {uniform:.2f}"
+    )
     axes.set_yscale("log")  # an untrained loss of 30 and a trained one of 1.8 both stay readable
     for axis_ticks in (axes.yaxis.set_major_formatter, axes.yaxis.set_minor_formatter):
         axis_ticks(FormatStrFormatter("%g"))

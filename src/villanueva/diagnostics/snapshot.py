@@ -12,7 +12,7 @@ from villanueva.diagnostics.hooks import Captured, capture
 from villanueva.training import batch_loss
 from villanueva.training.examples import IGNORED
 
-SATURATED = 0.97       # |tanh| above this counts as saturated: tanh' = 1 - t^2 < 0.06 there
+SATURATED = 0.97  # |tanh| above this counts as saturated: tanh' = 1 - t^2 < 0.06 there
 SATURATION_MAP = 0.99  # the stricter cut of the saturation map and of dead neurons (tanh' < 0.02)
 BINS = 50
 
@@ -23,8 +23,7 @@ class Histogram:
     counts: list[int]
 
     @classmethod
-    def of(cls, values: torch.Tensor, low: float | None = None,
-           high: float | None = None) -> "Histogram":
+    def of(cls, values: torch.Tensor, low: float | None = None, high: float | None = None) -> "Histogram":
         """BINS bins from low to high; by default over mean +- 4 std (within the values' range), so
         that a few outliers do not squeeze the bulk of a gradient into one bin."""
         values = values.detach().float().flatten()
@@ -41,13 +40,14 @@ class Histogram:
 class LayerStats:
     """One nonlinearity layer; `neurons` is its output's last dimension, every other dimension
     (examples, positions) counts as examples."""
+
     name: str
     kind: str
     neurons: int
     mean: float
     std: float
     saturated: float | None  # fraction of outputs in a flat region (|t| > 0.97 for tanh)
-    dead: int | None         # neurons in a flat region (|t| > 0.99) for every example of the batch
+    dead: int | None  # neurons in a flat region (|t| > 0.99) for every example of the batch
     histogram: Histogram
     grad_mean: float | None  # of d(loss)/d(output); None when no gradient reached the layer
     grad_std: float | None
@@ -63,6 +63,7 @@ class LayerStats:
 @dataclass
 class WeightStats:
     """One weight matrix (2-D parameter: the Linear layers and the embedding tables)."""
+
     name: str
     shape: list[int]
     data_std: float
@@ -79,8 +80,11 @@ class Snapshot:
     weights: list[WeightStats]
 
     def to_json(self) -> dict:
-        return {"loss": self.loss, "layers": [layer.to_json() for layer in self.layers],
-                "weights": [asdict(weight) for weight in self.weights]}
+        return {
+            "loss": self.loss,
+            "layers": [layer.to_json() for layer in self.layers],
+            "weights": [asdict(weight) for weight in self.weights],
+        }
 
 
 def take_snapshot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> Snapshot:
@@ -112,9 +116,18 @@ def _layer_stats(entry: Captured, scored: torch.Tensor) -> LayerStats:
         dead = int(saturation_map.all(dim=0).sum())
     bounded = (-1.0, 1.0) if entry.kind.name == "tanh" else (None, None)
     grad = None if entry.grad is None else _rows(entry.grad, scored)
-    return LayerStats(entry.name, entry.kind.name, out.shape[-1], out.mean().item(), out.std().item(),
-                      saturated, dead, Histogram.of(out, *bounded),
-                      *_grad_summary(grad), saturation_map)
+    return LayerStats(
+        entry.name,
+        entry.kind.name,
+        out.shape[-1],
+        out.mean().item(),
+        out.std().item(),
+        saturated,
+        dead,
+        Histogram.of(out, *bounded),
+        *_grad_summary(grad),
+        saturation_map,
+    )
 
 
 def _weight_stats(name: str, weight: nn.Parameter) -> WeightStats:

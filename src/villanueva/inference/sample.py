@@ -12,6 +12,7 @@ loop only starts a decoding state, asks for the next logits and extends the stat
 import secrets
 
 import torch
+
 from villanueva.data import END, Vocab
 from villanueva.errors import UserError
 from villanueva.models.base import NameModel, model_device
@@ -22,9 +23,17 @@ NEW_NAME_ROUNDS = 50
 
 
 @torch.no_grad()
-def sample_names(model: NameModel, vocab: Vocab, count: int, *, temperature: float = 1.0,
-                 top_k: int | None = None, seed: int | None = None, prefix: str = "",
-                 max_length: int = MAX_LENGTH) -> list[str]:
+def sample_names(
+    model: NameModel,
+    vocab: Vocab,
+    count: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    prefix: str = "",
+    max_length: int = MAX_LENGTH,
+) -> list[str]:
     """Return `count` names, each starting with `prefix`. Same seed, same names."""
     _check(count, temperature, top_k, seed)
     if END in prefix:
@@ -33,22 +42,31 @@ def sample_names(model: NameModel, vocab: Vocab, count: int, *, temperature: flo
     limit = model.max_length  # a Transformer cannot read past its positions
     if limit is not None:
         if len(prefix_ids) > limit:
-            raise UserError(f"--prefix has {len(prefix_ids)} characters; this model reads names of "
-                            f"at most {limit}")
+            raise UserError(
+                f"--prefix has {len(prefix_ids)} characters; this model reads names of at most {limit}"
+            )
         max_length = min(max_length, limit - len(prefix_ids))
     generator = torch.Generator(device=model_device(model))
     generator.manual_seed(seed if seed is not None else secrets.randbits(63))
     model.eval()
     names = []
     for start in range(0, count, CHUNK):  # bounded memory however many names are asked for
-        rows = _generate(model, min(CHUNK, count - start), prefix_ids, temperature, top_k, generator,
-                         max_length)
+        rows = _generate(
+            model, min(CHUNK, count - start), prefix_ids, temperature, top_k, generator, max_length
+        )
         names += [prefix + vocab.decode(_until_end(row)) for row in rows]
     return names
 
 
-def _generate(model: NameModel, count: int, prefix_ids: list[int], temperature: float, top_k: int | None,
-              generator: torch.Generator, max_length: int) -> list[list[int]]:
+def _generate(
+    model: NameModel,
+    count: int,
+    prefix_ids: list[int],
+    temperature: float,
+    top_k: int | None,
+    generator: torch.Generator,
+    max_length: int,
+) -> list[list[int]]:
     """Ids of `count` continuations of the prefix, each up to its end token (0) or max_length."""
     device = model_device(model)
     state = model.start_decoding(count, prefix_ids)
@@ -62,7 +80,7 @@ def _generate(model: NameModel, count: int, prefix_ids: list[int], temperature: 
         # then would cost several times the work.
         going_on = next_ids != 0
         if not going_on.any():
-            return generated[:, :position + 1].tolist()
+            return generated[:, : position + 1].tolist()
         growing = growing[going_on]
         state = model.extend(state, next_ids, going_on)
     return generated.tolist()
@@ -97,11 +115,12 @@ def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def _until_end(ids: list[int]) -> list[int]:
-    return ids[:ids.index(0)] if 0 in ids else ids
+    return ids[: ids.index(0)] if 0 in ids else ids
 
 
-def sample_new_names(model: NameModel, vocab: Vocab, count: int, known: set[str], *,
-                     seed: int | None = None, **options) -> list[str]:
+def sample_new_names(
+    model: NameModel, vocab: Vocab, count: int, known: set[str], *, seed: int | None = None, **options
+) -> list[str]:
     """Return `count` distinct names that are not in `known`, sampling in rounds until found."""
     seed = seed if seed is not None else secrets.randbits(63)
     found: dict[str, None] = {}  # a dict keeps the order of discovery
@@ -111,5 +130,7 @@ def sample_new_names(model: NameModel, vocab: Vocab, count: int, known: set[str]
                 found[name] = None
         if len(found) == count:
             return list(found)
-    raise UserError(f"found only {len(found)} new names in {NEW_NAME_ROUNDS * count} samples: the "
-                    "model mostly repeats known names (try a higher --temperature)")
+    raise UserError(
+        f"found only {len(found)} new names in {NEW_NAME_ROUNDS * count} samples: the "
+        "model mostly repeats known names (try a higher --temperature)"
+    )

@@ -11,8 +11,9 @@ from villanueva.training.examples import IGNORED
 
 
 @torch.no_grad()
-def score_names(model: NameModel, vocab: Vocab, names: list[str],
-                keep_accents: bool = False) -> list[tuple[str, float]]:
+def score_names(
+    model: NameModel, vocab: Vocab, names: list[str], keep_accents: bool = False
+) -> list[tuple[str, float]]:
     """Return (cleaned name, loss) for each name, cleaned with the rules the run was trained with."""
     cleaned = [clean_name(name, keep_accents) for name in names]
     for raw, name in zip(names, cleaned):

@@ -66,8 +66,10 @@ class NameModel(nn.Module):
         """Refuse names longer than the model can read, before any work is done or written."""
         longest = max(names, key=len, default="")
         if self.max_length is not None and len(longest) > self.max_length:
-            raise UserError(f"{longest!r} has {len(longest)} characters; this model reads names of "
-                            f"at most {self.max_length} (raise --max-length)")
+            raise UserError(
+                f"{longest!r} has {len(longest)} characters; this model reads names of "
+                f"at most {self.max_length} (raise --max-length)"
+            )
 
     # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs
     # to predict the next character of every name; here, the ids so far (start tokens first).
@@ -76,7 +78,7 @@ class NameModel(nn.Module):
         """The state of `count` names that all begin with `prefix_ids`."""
         device = model_device(self)
         state = torch.zeros(count, self.start_tokens + len(prefix_ids), dtype=torch.long, device=device)
-        state[:, self.start_tokens:] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
+        state[:, self.start_tokens :] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
         return state
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
@@ -103,7 +105,7 @@ class WindowModel(NameModel):
         return context_windows(names, vocab, self.block_size)
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
-        windows, row_of = distinct_windows(state[:, -self.block_size:], self.vocab_size)
+        windows, row_of = distinct_windows(state[:, -self.block_size :], self.vocab_size)
         return self(windows)[row_of]
 
 
@@ -148,9 +150,13 @@ def distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tens
 
 def dropout_field(default: float):
     """The `dropout` option of the models that have one (one help text for the CLI)."""
-    return field(default=default, metadata={
-        "help": "probability of zeroing each activation while training; a regulariser against "
-                "overfitting a short list (0 = off)"})
+    return field(
+        default=default,
+        metadata={
+            "help": "probability of zeroing each activation while training; a regulariser against "
+            "overfitting a short list (0 = off)"
+        },
+    )
 
 
 def require_probability(config, *names: str) -> None:

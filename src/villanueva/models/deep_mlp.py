@@ -21,8 +21,15 @@ from torch import nn
 
 from villanueva.errors import UserError
 from villanueva.models.base import WindowModel, require_positive
-from villanueva.models.layers import (INITS, BatchNorm1d, Embedding, FlattenConsecutive, Linear,
-                                      Sequential, Tanh)
+from villanueva.models.layers import (
+    INITS,
+    BatchNorm1d,
+    Embedding,
+    FlattenConsecutive,
+    Linear,
+    Sequential,
+    Tanh,
+)
 from villanueva.models.mlp import MLPConfig
 
 TANH_GAIN = 5 / 3  # tanh squashes; this gain keeps the activations' scale from layer to layer
@@ -33,11 +40,16 @@ class DeepMLPConfig(MLPConfig):
     depth: int = field(default=5, metadata={"help": "number of hidden Linear-BatchNorm-Tanh blocks"})
     batchnorm: bool = field(default=True, metadata={"help": "BatchNorm before every tanh"})
     output_batchnorm: bool = field(default=True, metadata={"help": "BatchNorm on the logits too"})
-    init: str = field(default="kaiming", metadata={"help": "kaiming (scaled) or naive (standard normal)",
-                                                   "choices": INITS})
-    last_layer_scale: float = field(default=0.1, metadata={
-        "help": "shrink the output layer at init so the first predictions are near uniform "
-                "(kaiming init only)"})
+    init: str = field(
+        default="kaiming", metadata={"help": "kaiming (scaled) or naive (standard normal)", "choices": INITS}
+    )
+    last_layer_scale: float = field(
+        default=0.1,
+        metadata={
+            "help": "shrink the output layer at init so the first predictions are near uniform "
+            "(kaiming init only)"
+        },
+    )
 
     def __post_init__(self):
         super().__post_init__()
@@ -67,8 +79,9 @@ class DeepMLP(WindowModel):
         width = config.block_size * config.emb_dim
         for _ in range(config.depth):
             # A bias before BatchNorm is wasted: BatchNorm subtracts the mean, bias included.
-            layers.append(Linear(width, config.hidden, bias=not config.batchnorm, gain=gain,
-                                 init=config.init))
+            layers.append(
+                Linear(width, config.hidden, bias=not config.batchnorm, gain=gain, init=config.init)
+            )
             if config.batchnorm:
                 layers.append(BatchNorm1d(config.hidden))
             layers.append(Tanh())

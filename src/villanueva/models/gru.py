@@ -36,8 +36,13 @@ class GRU(WholeNameModel):
         self.embedding = nn.Embedding(vocab_size, config.emb_dim)
         self.dropout = nn.Dropout(config.dropout)
         # nn.GRU's own dropout acts between stacked layers only (and warns when there is one).
-        self.gru = nn.GRU(config.emb_dim, config.hidden, num_layers=config.layers, batch_first=True,
-                          dropout=config.dropout if config.layers > 1 else 0.0)
+        self.gru = nn.GRU(
+            config.emb_dim,
+            config.hidden,
+            num_layers=config.layers,
+            batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
         self.output = nn.Linear(config.hidden, vocab_size)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:

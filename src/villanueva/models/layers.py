@@ -30,8 +30,9 @@ class Linear(nn.Module):
     outputs then have std ~ sqrt(fan_in), which saturates a following tanh.
     """
 
-    def __init__(self, fan_in: int, fan_out: int, bias: bool = True, gain: float = 1.0,
-                 init: str = "kaiming"):
+    def __init__(
+        self, fan_in: int, fan_out: int, bias: bool = True, gain: float = 1.0, init: str = "kaiming"
+    ):
         super().__init__()
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
@@ -134,8 +135,9 @@ class FlattenConsecutive(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         if T % self.n:
-            raise ValueError(f"FlattenConsecutive({self.n}) needs a sequence length divisible by "
-                             f"{self.n}, got {T}")
+            raise ValueError(
+                f"FlattenConsecutive({self.n}) needs a sequence length divisible by {self.n}, got {T}"
+            )
         # Row-major memory already lies as position 0's C values, then position 1's, ...; so
         # grouping n positions is only a reshape (no copy for a contiguous input).
         x = x.reshape(B, T // self.n, C * self.n)

@@ -29,10 +29,13 @@ class TransformerConfig:
     heads: int = field(default=4, metadata={"help": "attention heads per block (must divide --emb-dim)"})
     blocks: int = field(default=2, metadata={"help": "Transformer blocks (attention + MLP)"})
     dropout: float = dropout_field(0.1)
-    max_length: int = field(default=64, metadata={
-        "help": "longest name, in characters, the model can read (one learned position each)"})
-    tie_weights: bool = field(default=True, metadata={
-        "help": "the output layer reuses the character embeddings (fewer parameters)"})
+    max_length: int = field(
+        default=64,
+        metadata={"help": "longest name, in characters, the model can read (one learned position each)"},
+    )
+    tie_weights: bool = field(
+        default=True, metadata={"help": "the output layer reuses the character embeddings (fewer parameters)"}
+    )
 
     def __post_init__(self):
         require_positive(self, "emb_dim", "heads", "blocks", "max_length")
@@ -53,8 +56,9 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         # (B, T, 3C) -> three (B, heads, T, C / heads)
         q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+        )
         return self.proj_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
 
@@ -64,8 +68,12 @@ class Block(nn.Module):
         self.attention_norm = nn.LayerNorm(config.emb_dim)
         self.attention = CausalSelfAttention(config)
         self.mlp_norm = nn.LayerNorm(config.emb_dim)
-        self.mlp = nn.Sequential(nn.Linear(config.emb_dim, 4 * config.emb_dim), nn.GELU(),
-                                 nn.Linear(4 * config.emb_dim, config.emb_dim), nn.Dropout(config.dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(config.emb_dim, 4 * config.emb_dim),
+            nn.GELU(),
+            nn.Linear(4 * config.emb_dim, config.emb_dim),
+            nn.Dropout(config.dropout),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attention(self.attention_norm(x))
@@ -73,7 +81,6 @@ class Block(nn.Module):
 
 
 class Transformer(WholeNameModel):
-
     def __init__(self, config: TransformerConfig, vocab_size: int):
         super().__init__(config, vocab_size)
         self.max_length = config.max_length

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from villanueva.errors import UserError
-from villanueva.models.deep_mlp import TANH_GAIN
 from villanueva.models.base import WindowModel
+from villanueva.models.deep_mlp import TANH_GAIN
 from villanueva.models.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
 from villanueva.models.mlp import MLPConfig
 
@@ -31,8 +31,10 @@ class WaveNetConfig(MLPConfig):
     def __post_init__(self):
         super().__post_init__()
         if self.block_size < 2 or self.block_size & (self.block_size - 1):
-            raise UserError(f"--block-size must be a power of two (2, 4, 8, 16, ...) for wavenet, "
-                            f"whose every level fuses pairs; got {self.block_size}")
+            raise UserError(
+                f"--block-size must be a power of two (2, 4, 8, 16, ...) for wavenet, "
+                f"whose every level fuses pairs; got {self.block_size}"
+            )
 
     @property
     def levels(self) -> int:
@@ -47,8 +49,12 @@ class WaveNet(WindowModel):
         for _ in range(config.levels):
             # (B, T, C) -> (B, T/2, 2C); BatchNorm1d averages over B and T (channels last), and
             # makes a bias before it redundant.
-            layers += [FlattenConsecutive(2), Linear(2 * width, config.hidden, bias=False, gain=TANH_GAIN),
-                       BatchNorm1d(config.hidden), Tanh()]
+            layers += [
+                FlattenConsecutive(2),
+                Linear(2 * width, config.hidden, bias=False, gain=TANH_GAIN),
+                BatchNorm1d(config.hidden),
+                Tanh(),
+            ]
             width = config.hidden
         layers.append(Linear(width, vocab_size))
         self.layers = Sequential(*layers)

@@ -7,8 +7,8 @@ over the final name; `os.replace` is atomic on POSIX and Windows within one file
 import json
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:

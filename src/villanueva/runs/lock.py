@@ -30,8 +30,10 @@ class RunLock:
             self.file.seek(0)
             holder = self.file.read().strip() or "unknown"
             self.file.close()
-            raise UserError(f"{directory} is being trained by another process (pid {holder}); "
-                            "wait for it to finish or choose another --out") from None
+            raise UserError(
+                f"{directory} is being trained by another process (pid {holder}); "
+                "wait for it to finish or choose another --out"
+            ) from None
         self.file.seek(0)
         self.file.truncate()
         self.file.write(str(os.getpid()))

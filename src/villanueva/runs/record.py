@@ -24,14 +24,15 @@ DAMAGED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)  # w
 @dataclass(frozen=True)
 class DataRecord:
     options: DataOptions
-    source: str      # where the names came from: a path, or embedded:municipios
-    names: int       # names in the corpus, after cleaning
+    source: str  # where the names came from: a path, or embedded:municipios
+    names: int  # names in the corpus, after cleaning
     vocab_size: int
 
 
 @dataclass(frozen=True)
 class Machine:
     """Where the run started: the device and threads are chosen per process, not recorded as settings."""
+
     device: str
     threads: int
     torch: str
@@ -54,33 +55,59 @@ class RunRecord:
 
     def to_json(self) -> dict:
         settings = self.settings
-        return {"format": FORMAT_VERSION, "model": settings.model,
-                "model_config": asdict(settings.model_config), "recipe": settings.recipe,
-                "train": asdict(settings.train),
-                "data": {**asdict(self.data.options), "source": self.data.source,
-                         "names": self.data.names, "vocab_size": self.data.vocab_size},
-                "created": self.created, "machine": asdict(self.machine)}
+        return {
+            "format": FORMAT_VERSION,
+            "model": settings.model,
+            "model_config": asdict(settings.model_config),
+            "recipe": settings.recipe,
+            "train": asdict(settings.train),
+            "data": {
+                **asdict(self.data.options),
+                "source": self.data.source,
+                "names": self.data.names,
+                "vocab_size": self.data.vocab_size,
+            },
+            "created": self.created,
+            "machine": asdict(self.machine),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "RunRecord":
         """Raises UserError if `data` is not a record this version can read."""
         found = data.get("format") if isinstance(data, dict) else None
         if found not in READABLE_FORMATS:
-            raise UserError(f"it has run format {found}; this version of villanueva reads formats "
-                            f"{', '.join(map(str, READABLE_FORMATS))}")
+            raise UserError(
+                f"it has run format {found}; this version of villanueva reads formats "
+                f"{', '.join(map(str, READABLE_FORMATS))}"
+            )
         try:
             train, machine = dict(data["train"]), dict(data.get("machine", {}))
             if found == 1:
                 machine["device"] = train.pop("device", "cpu")
             model = data["model"]
-            settings = Settings(model, data.get("recipe", "fast"), TrainConfig(**train),
-                                make_config(model, **data["model_config"]))
+            settings = Settings(
+                model,
+                data.get("recipe", "fast"),
+                TrainConfig(**train),
+                make_config(model, **data["model_config"]),
+            )
             options = {f.name: data["data"][f.name] for f in fields(DataOptions) if f.name in data["data"]}
-            record = DataRecord(DataOptions(**options), str(data["data"]["source"]),
-                                int(data["data"]["names"]), int(data["data"]["vocab_size"]))
-            return cls(settings, record, Machine(str(machine.get("device", "cpu")),
-                                                 int(machine.get("threads", 0)), str(machine.get("torch", ""))),
-                       str(data.get("created", "")))
+            record = DataRecord(
+                DataOptions(**options),
+                str(data["data"]["source"]),
+                int(data["data"]["names"]),
+                int(data["data"]["vocab_size"]),
+            )
+            return cls(
+                settings,
+                record,
+                Machine(
+                    str(machine.get("device", "cpu")),
+                    int(machine.get("threads", 0)),
+                    str(machine.get("torch", "")),
+                ),
+                str(data.get("created", "")),
+            )
         except UserError as error:
             raise UserError(f"its settings are invalid ({error})") from None
         except DAMAGED as error:
@@ -90,12 +117,13 @@ class RunRecord:
 @dataclass(frozen=True)
 class RunResult:
     """How a finished run came out; written as the last line of metrics.jsonl."""
-    steps: int                 # 0 for a model fitted by counting
+
+    steps: int  # 0 for a model fitted by counting
     best_step: int
     seconds: float
     parameters: int
-    best: dict[str, float]     # train / val / test loss of the saved (best by val) model
-    last: dict[str, float]     # the same for the model after the last step
+    best: dict[str, float]  # train / val / test loss of the saved (best by val) model
+    last: dict[str, float]  # the same for the model after the last step
     stopped_early: bool = False  # training stopped before its steps: val loss stopped improving
     initial_loss: float | None = None  # the untrained model's; ln(vocab size) is a uniform guess
 
@@ -105,10 +133,18 @@ class RunResult:
     @classmethod
     def from_json(cls, data: dict) -> "RunResult":
         try:
-            losses = [{part: float(data[key][part]) for part in ("train", "val", "test")}
-                      for key in ("best", "last")]
-            return cls(int(data["steps"]), int(data["best_step"]), float(data["seconds"]),
-                       int(data["parameters"]), *losses, bool(data.get("stopped_early", False)),
-                       data.get("initial_loss"))
+            losses = [
+                {part: float(data[key][part]) for part in ("train", "val", "test")}
+                for key in ("best", "last")
+            ]
+            return cls(
+                int(data["steps"]),
+                int(data["best_step"]),
+                float(data["seconds"]),
+                int(data["parameters"]),
+                *losses,
+                bool(data.get("stopped_early", False)),
+                data.get("initial_loss"),
+            )
         except DAMAGED as error:
             raise UserError(f"its final record is unreadable ({type(error).__name__}: {error})") from None

@@ -29,9 +29,16 @@ from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
 from villanueva.runs.record import RunRecord, RunResult
 from villanueva.training import Checkpoint, TrainConfig
+
 CONFIG, VOCAB, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
-    "config.json", "vocab.json", "split.json", "model.safetensors", "metrics.jsonl", "samples.txt",
-    "checkpoint.safetensors")
+    "config.json",
+    "vocab.json",
+    "split.json",
+    "model.safetensors",
+    "metrics.jsonl",
+    "samples.txt",
+    "checkpoint.safetensors",
+)
 REQUIRED = (CONFIG, VOCAB, SPLIT, WEIGHTS)
 
 
@@ -93,8 +100,10 @@ class RunWriter:
         files.write_bytes(self.path / WEIGHTS, safetensors.torch.save(tensors))
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        files.write_bytes(self.path / CHECKPOINT, safetensors.torch.save(
-            checkpoint.tensors, metadata=checkpoint.to_safetensors_metadata()))
+        files.write_bytes(
+            self.path / CHECKPOINT,
+            safetensors.torch.save(checkpoint.tensors, metadata=checkpoint.to_safetensors_metadata()),
+        )
 
     def save_samples(self, names: list[str]) -> None:
         files.write_text(self.path / SAMPLES, "".join(f"{name}\n" for name in names))
@@ -104,8 +113,9 @@ def _refuse_if_used(path: Path) -> None:
     if not path.is_dir():
         raise UserError(f"{path} exists and is not a directory; choose a new --out")
     if any(entry.name != LOCK for entry in path.iterdir()):
-        raise UserError(f"run directory {path} already exists; choose a new --out "
-                        f"(or continue it with --resume {path})")
+        raise UserError(
+            f"run directory {path} already exists; choose a new --out (or continue it with --resume {path})"
+        )
 
 
 @dataclass
@@ -138,8 +148,9 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
         raise UserError(f"run directory not found: {path}")
     missing = [name for name in REQUIRED if not (path / name).is_file()]
     if missing:
-        hint = (f"; it was interrupted: villanueva train --resume {path}"
-                if (path / CHECKPOINT).is_file() else "")
+        hint = (
+            f"; it was interrupted: villanueva train --resume {path}" if (path / CHECKPOINT).is_file() else ""
+        )
         raise UserError(f"{path} is not a complete run directory (missing {', '.join(missing)}){hint}")
     run = read_run_setup(path)
     _load_weights(run.model, path / WEIGHTS)
@@ -151,8 +162,11 @@ def read_run_setup(path: Path) -> Run:
     """The record, vocab and split of a run, and its model built untrained from them."""
     path = Path(path)
     if not (path / CONFIG).is_file():
-        raise UserError(f"{path} is not a run directory (it has no {CONFIG})" if path.is_dir()
-                        else f"run directory not found: {path}")
+        raise UserError(
+            f"{path} is not a run directory (it has no {CONFIG})"
+            if path.is_dir()
+            else f"run directory not found: {path}"
+        )
     try:
         record = RunRecord.from_json(_read_json(path / CONFIG))
     except UserError as error:
@@ -170,8 +184,14 @@ def read_run_setup(path: Path) -> Run:
 
 def read_result(path: Path) -> RunResult | None:
     """The final record of a run, or None while it has not finished training."""
-    final = next((record for record in reversed(read_metrics(path))
-                  if isinstance(record, dict) and record.get("final")), None)
+    final = next(
+        (
+            record
+            for record in reversed(read_metrics(path))
+            if isinstance(record, dict) and record.get("final")
+        ),
+        None,
+    )
     if final is None:
         return None
     try:

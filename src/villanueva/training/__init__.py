@@ -12,7 +12,30 @@ from villanueva.training.settings import DEFAULT_MODEL, Settings, changes, resol
 from villanueva.training.step import optimisation_step
 from villanueva.training.trainer import Callbacks, TrainingInterrupted, TrainResult, check_trainable, train
 
-__all__ = ["Callbacks", "Checkpoint", "DEFAULT_MODEL", "PRESETS", "Preset", "RECIPES", "Settings",
-           "TrainConfig", "TrainResult", "TrainingInterrupted", "batch_loss", "calibrate_batchnorm",
-           "changes", "check_trainable", "initial_loss", "names_loss", "optimisation_step", "preset",
-           "recipe", "resolve", "resolve_device", "split_loss", "split_losses", "train", "use_threads"]
+__all__ = [
+    "Callbacks",
+    "Checkpoint",
+    "DEFAULT_MODEL",
+    "PRESETS",
+    "Preset",
+    "RECIPES",
+    "Settings",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingInterrupted",
+    "batch_loss",
+    "calibrate_batchnorm",
+    "changes",
+    "check_trainable",
+    "initial_loss",
+    "names_loss",
+    "optimisation_step",
+    "preset",
+    "recipe",
+    "resolve",
+    "resolve_device",
+    "split_loss",
+    "split_losses",
+    "train",
+    "use_threads",
+]

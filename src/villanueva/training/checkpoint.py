@@ -45,6 +45,7 @@ class Checkpoint:
 @dataclass
 class Trainee:
     """What training changes in place: the model and the objects that drive its updates."""
+
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
@@ -54,6 +55,7 @@ class Trainee:
 @dataclass
 class Progress:
     """Where training stands: the bookkeeping of the loop, as plain values and CPU tensors."""
+
     step: int = 0
     cursor: int = 0  # position in `order` of the next batch
     order: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
@@ -73,20 +75,33 @@ class Progress:
 
 def save_state(trainee: Trainee, progress: Progress) -> Checkpoint:
     optimizer_tensors, param_groups = _optimizer_to_flat(trainee.optimizer)
-    scheduler = {key: value for key, value in trainee.scheduler.state_dict().items()
-                 if key != "lr_lambdas"}  # the lambda is rebuilt from the config
-    tensors = {**prefixed("model", trainee.model.state_dict()), **prefixed("best", progress.best_state),
-               **optimizer_tensors, "order": progress.order.cpu(),
-               "pending_losses": progress.pending_losses.cpu(),
-               "pending_update_ratios": progress.pending_update_ratios.cpu(),
-               "generator": trainee.generator.get_state(), "global_rng": torch.get_rng_state()}
+    scheduler = {
+        key: value for key, value in trainee.scheduler.state_dict().items() if key != "lr_lambdas"
+    }  # the lambda is rebuilt from the config
+    tensors = {
+        **prefixed("model", trainee.model.state_dict()),
+        **prefixed("best", progress.best_state),
+        **optimizer_tensors,
+        "order": progress.order.cpu(),
+        "pending_losses": progress.pending_losses.cpu(),
+        "pending_update_ratios": progress.pending_update_ratios.cpu(),
+        "generator": trainee.generator.get_state(),
+        "global_rng": torch.get_rng_state(),
+    }
     device = model_device(trainee.model)
     if device.type == "cuda":  # the generator dropout draws from on a GPU (on the CPU: global_rng)
         tensors["cuda_rng"] = torch.cuda.get_rng_state(device)
-    meta = {"step": progress.step, "cursor": progress.cursor, "best_val": progress.best_val,
-            "best_step": progress.best_step, "history": progress.history,
-            "initial_loss": progress.initial_loss, "seconds": progress.seconds,
-            "param_groups": param_groups, "scheduler": scheduler}
+    meta = {
+        "step": progress.step,
+        "cursor": progress.cursor,
+        "best_val": progress.best_val,
+        "best_step": progress.best_step,
+        "history": progress.history,
+        "initial_loss": progress.initial_loss,
+        "seconds": progress.seconds,
+        "param_groups": param_groups,
+        "scheduler": scheduler,
+    }
     return Checkpoint(tensors, meta)
 
 
@@ -102,14 +117,24 @@ def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device
         torch.set_rng_state(tensors["global_rng"])
         if "cuda_rng" in tensors and device.type == "cuda":
             torch.cuda.set_rng_state(tensors["cuda_rng"], device)
-        return Progress(meta["step"], meta["cursor"], tensors["order"].to(device), meta["history"],
-                        meta["initial_loss"], meta["seconds"], meta["best_val"], meta["best_step"],
-                        unprefixed("best", tensors), tensors["pending_losses"].to(device),
-                        tensors["pending_update_ratios"].to(device))
+        return Progress(
+            meta["step"],
+            meta["cursor"],
+            tensors["order"].to(device),
+            meta["history"],
+            meta["initial_loss"],
+            meta["seconds"],
+            meta["best_val"],
+            meta["best_step"],
+            unprefixed("best", tensors),
+            tensors["pending_losses"].to(device),
+            tensors["pending_update_ratios"].to(device),
+        )
     except (KeyError, RuntimeError, ValueError, TypeError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"the checkpoint does not match this run's model or settings "
-                        f"({first_line})") from None
+        raise UserError(
+            f"the checkpoint does not match this run's model or settings ({first_line})"
+        ) from None
 
 
 def prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -124,13 +149,15 @@ def unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch
 def _optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list]:
     """Split optimizer.state_dict() into tensors and its (JSON-able) param_groups."""
     state = optimizer.state_dict()
-    tensors = {f"{index}.{key}": value for index, entries in state["state"].items()
-               for key, value in entries.items()}
+    tensors = {
+        f"{index}.{key}": value for index, entries in state["state"].items() for key, value in entries.items()
+    }
     return prefixed("optimizer", tensors), state["param_groups"]
 
 
-def _optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                         param_groups: list) -> None:
+def _optimizer_from_flat(
+    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], param_groups: list
+) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, tensor in unprefixed("optimizer", tensors).items():
         index, key = name.split(".", 1)

@@ -25,23 +25,32 @@ def _option(default, help: str, metavar: str | None = None):
 class TrainConfig:
     optimizer: str = "adamw"
     lr: float = _option(1e-2, "peak learning rate", "LR")
-    batch_size: int = _option(256, "examples per step: characters for window models, whole names "
-                                   "for gru and transformer", "N")
+    batch_size: int = _option(
+        256, "examples per step: characters for window models, whole names for gru and transformer", "N"
+    )
     steps: int = _option(6_000, "optimisation steps", "N")
     schedule: str = "cosine"
-    decay_at: float = 0.5      # "step" schedule: fraction of the steps after which lr drops
+    decay_at: float = 0.5  # "step" schedule: fraction of the steps after which lr drops
     final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
     warmup: int = _option(0, "steps of linear learning-rate warm-up from 0", "N")
-    weight_decay: float = _option(0.0, "decoupled weight decay of weight matrices and embeddings, "
-                                       "not of biases or normalisation gains", "W")
+    weight_decay: float = _option(
+        0.0,
+        "decoupled weight decay of weight matrices and embeddings, not of biases or normalisation gains",
+        "W",
+    )
     grad_clip: float = _option(0.0, "rescale any gradient whose norm exceeds NORM (0 = off)", "NORM")
-    eval_every: int = _option(0, "steps between validations, each followed by a checkpoint "
-                                 "(0 = 20 per run)", "N")
-    patience: int = _option(0, "early stopping: stop after N validations without a better "
-                               "validation loss (0 = never)", "N")
+    eval_every: int = _option(
+        0, "steps between validations, each followed by a checkpoint (0 = 20 per run)", "N"
+    )
+    patience: int = _option(
+        0, "early stopping: stop after N validations without a better validation loss (0 = never)", "N"
+    )
     calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
-    diagnose: bool = _option(False, "record update:data ratios while training and diagnose the run "
-                                    "at the end, as `villanueva diagnose` does")
+    diagnose: bool = _option(
+        False,
+        "record update:data ratios while training and diagnose the run "
+        "at the end, as `villanueva diagnose` does",
+    )
     seed: int = _option(42, "seed of initialisation, batches and samples", "N")
 
     def __post_init__(self):

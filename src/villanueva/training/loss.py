@@ -19,8 +19,9 @@ def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "me
     IGNORED targets; "mean" is per scored character, as the loss of docs/design.md is. Half-precision logits
     are scored in float32, float64 ones in float64."""
     logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                           ignore_index=IGNORED, reduction=reduction)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORED, reduction=reduction
+    )
 
 
 @torch.no_grad()
@@ -31,8 +32,8 @@ def split_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) 
     total = torch.zeros((), dtype=torch.float64, device=targets.device)
     rows = max(1, EVAL_BATCH // targets.shape[1:].numel())  # a row: one window, or a whole name
     for start in range(0, len(targets), rows):
-        logits = model(contexts[start:start + rows])
-        total += batch_loss(logits, targets[start:start + rows], reduction="sum")
+        logits = model(contexts[start : start + rows])
+        total += batch_loss(logits, targets[start : start + rows], reduction="sum")
     model.train(was_training)
     return total.item() / characters(targets)
 

@@ -15,15 +15,40 @@ from villanueva.training.config import TrainConfig
 # The notebooks: plain SGD, batch 64 (WaveNet 32), lr 0.1 dropping to 0.01 part-way (docs/design.md's table).
 NOTEBOOK = {
     "bigram": TrainConfig(),  # counted, not trained: the settings are unused
-    "mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=300_000, schedule="step",
-                       decay_at=2 / 3, final_lr_factor=0.1, eval_every=10_000),
-    "mlp-bn": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=200_000, schedule="step",
-                          decay_at=0.5, final_lr_factor=0.1, eval_every=10_000,
-                          calibrate_batchnorm=True),
-    "deep-mlp": TrainConfig(optimizer="sgd", lr=0.1, batch_size=64, steps=200_000,
-                            schedule="constant", eval_every=10_000),
-    "wavenet": TrainConfig(optimizer="sgd", lr=0.1, batch_size=32, steps=200_000, schedule="step",
-                           decay_at=0.75, final_lr_factor=0.1, eval_every=10_000),
+    "mlp": TrainConfig(
+        optimizer="sgd",
+        lr=0.1,
+        batch_size=64,
+        steps=300_000,
+        schedule="step",
+        decay_at=2 / 3,
+        final_lr_factor=0.1,
+        eval_every=10_000,
+    ),
+    "mlp-bn": TrainConfig(
+        optimizer="sgd",
+        lr=0.1,
+        batch_size=64,
+        steps=200_000,
+        schedule="step",
+        decay_at=0.5,
+        final_lr_factor=0.1,
+        eval_every=10_000,
+        calibrate_batchnorm=True,
+    ),
+    "deep-mlp": TrainConfig(
+        optimizer="sgd", lr=0.1, batch_size=64, steps=200_000, schedule="constant", eval_every=10_000
+    ),
+    "wavenet": TrainConfig(
+        optimizer="sgd",
+        lr=0.1,
+        batch_size=32,
+        steps=200_000,
+        schedule="step",
+        decay_at=0.75,
+        final_lr_factor=0.1,
+        eval_every=10_000,
+    ),
 }
 
 FAST = {
@@ -41,7 +66,6 @@ def recipe(model_name: str, name: str = "fast", **overrides) -> TrainConfig:
     if name not in RECIPES:
         raise unknown("recipe", name, RECIPES)
     if name == "notebook" and model_name not in NOTEBOOK:
-        raise UserError(f"the notebooks have no recipe for {model_name!r} "
-                        f"(they have: {', '.join(NOTEBOOK)})")
+        raise UserError(f"the notebooks have no recipe for {model_name!r} (they have: {', '.join(NOTEBOOK)})")
     base = RECIPES[name].get(model_name, TrainConfig())
     return replace(base, **{key: value for key, value in overrides.items() if value is not None})

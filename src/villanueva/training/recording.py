@@ -58,8 +58,10 @@ class UpdateRatios:
         before = [weight.detach().clone() for weight in weights]
         optimizer.step()
         with torch.no_grad():
-            ratios = [((weight - old).std() / weight.std()).clamp_min(RATIO_FLOOR).log10()
-                      for weight, old in zip(weights, before)]
+            ratios = [
+                ((weight - old).std() / weight.std()).clamp_min(RATIO_FLOOR).log10()
+                for weight, old in zip(weights, before)
+            ]
         self.pending[self._count(since, step) - 1] = torch.stack(ratios)
 
     def _count(self, since: int, step: int) -> int:
@@ -67,10 +69,10 @@ class UpdateRatios:
         return step // self.every - since // self.every if self.every else 0
 
     def waiting(self, since: int, step: int) -> torch.Tensor:
-        return self.pending[:self._count(since, step)]
+        return self.pending[: self._count(since, step)]
 
     def restore(self, waiting: torch.Tensor) -> None:
-        self.pending[:len(waiting)] = waiting
+        self.pending[: len(waiting)] = waiting
 
     def record(self, since: int, step: int) -> dict[str, list]:
         """{"step": [measured steps], weight name: [log10 ratios], ...} since the last validation."""

@@ -26,16 +26,22 @@ class Settings:
     model_config: object  # the model's config dataclass
 
 
-def resolve(model: str | None = None, recipe_name: str | None = None, preset_name: str | None = None,
-            train_options: dict | None = None, model_options: dict | None = None) -> Settings:
+def resolve(
+    model: str | None = None,
+    recipe_name: str | None = None,
+    preset_name: str | None = None,
+    train_options: dict | None = None,
+    model_options: dict | None = None,
+) -> Settings:
     """The settings of a run of `model` (default: the preset's, else mlp) trained with `recipe_name`
     (default fast), changed by the preset `preset_name` and then by the options given."""
     chosen = _chosen_preset(preset_name, model, recipe_name)
     model = model or chosen.model
     recipe_name = recipe_name or DEFAULT_RECIPE
     train = recipe(model, recipe_name, **_overriding(chosen.training, train_options))
-    return Settings(model, recipe_name, train,
-                    make_config(model, **_overriding(chosen.model_options, model_options)))
+    return Settings(
+        model, recipe_name, train, make_config(model, **_overriding(chosen.model_options, model_options))
+    )
 
 
 def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None) -> Preset:
@@ -65,12 +71,18 @@ def changes(settings: Settings) -> str:
     only recipes set are written as name=value."""
     defaults = resolve(settings.model, settings.recipe)
     default_model, default_train = asdict(defaults.model_config), asdict(defaults.train)
-    changed = [_as_option(key, value) for key, value in asdict(settings.model_config).items()
-               if default_model.get(key) != value]
-    changed += [_as_option(f.name, getattr(settings.train, f.name)) if is_option(f)
-                else f"{f.name}={_text(getattr(settings.train, f.name))}"
-                for f in fields(TrainConfig)
-                if f.name not in UNDESCRIBED and getattr(settings.train, f.name) != default_train[f.name]]
+    changed = [
+        _as_option(key, value)
+        for key, value in asdict(settings.model_config).items()
+        if default_model.get(key) != value
+    ]
+    changed += [
+        _as_option(f.name, getattr(settings.train, f.name))
+        if is_option(f)
+        else f"{f.name}={_text(getattr(settings.train, f.name))}"
+        for f in fields(TrainConfig)
+        if f.name not in UNDESCRIBED and getattr(settings.train, f.name) != default_train[f.name]
+    ]
     recipe_option = [] if settings.recipe == DEFAULT_RECIPE else [f"--recipe {settings.recipe}"]
     return " ".join(recipe_option + changed)
 

@@ -1,6 +1,6 @@
 """One optimisation step, the same for the trainer and the learning-rate finder."""
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -9,9 +9,14 @@ from villanueva.training.examples import trimmed
 from villanueva.training.loss import batch_loss
 
 
-def optimisation_step(model: nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
-                      targets: torch.Tensor, grad_clip: float = 0.0,
-                      update: Callable[[], None] | None = None) -> torch.Tensor:
+def optimisation_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    grad_clip: float = 0.0,
+    update: Callable[[], None] | None = None,
+) -> torch.Tensor:
     """Forward, backward and update on one batch; returns its loss, still on the device (reading it
     back every step would synchronise). `update` applies the gradients (default optimizer.step)."""
     inputs, targets = trimmed(inputs, targets)

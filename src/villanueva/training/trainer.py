@@ -16,9 +16,9 @@ with `config.diagnose`, the update:data ratios measured since the last one (trai
 
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import nn
@@ -55,6 +55,7 @@ class Callbacks:
 class TrainResult:
     """What the loop hands back: the best weights and how training went (the run directory turns
     this into its final record, runs.RunResult)."""
+
     best_state: dict[str, torch.Tensor]
     best_step: int
     best_val_loss: float
@@ -65,8 +66,14 @@ class TrainResult:
     stopped_early: bool = False  # `patience` validations passed without a better validation loss
 
 
-def train(model: NameModel, train_set: Examples, val_set: Examples, config: TrainConfig,
-          callbacks: Callbacks = Callbacks(), resume: Checkpoint | None = None) -> TrainResult:
+def train(
+    model: NameModel,
+    train_set: Examples,
+    val_set: Examples,
+    config: TrainConfig,
+    callbacks: Callbacks = Callbacks(),
+    resume: Checkpoint | None = None,
+) -> TrainResult:
     """Fit `model` on `train_set`, validating on `val_set`; returns the best weights by val loss.
 
     With `resume`, continue from that checkpoint exactly as if training had never stopped.
@@ -90,8 +97,13 @@ def check_trainable(model: nn.Module, config: TrainConfig, examples: int) -> Non
 
 def _fitted(model, train_set, val_set, callbacks: Callbacks, seconds: float) -> TrainResult:
     """The result of a model fitted in one pass: one validation, at step 0."""
-    record = {"step": 0, "train_loss": split_loss(model, *train_set),
-              "val_loss": split_loss(model, *val_set), "lr": 0.0, "seconds": seconds}
+    record = {
+        "step": 0,
+        "train_loss": split_loss(model, *train_set),
+        "val_loss": split_loss(model, *val_set),
+        "lr": 0.0,
+        "seconds": seconds,
+    }
     callbacks.on_validation(record)
     return TrainResult(_cloned_state(model), 0, record["val_loss"], 0, seconds, [record])
 
@@ -107,14 +119,19 @@ class _Loop:
         self.val_set = val_set
         self.batch_size = min(config.batch_size, len(self.targets))
         optimizer = build_optimizer(model, config)
-        self.trainee = Trainee(model, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, config.lr_factor),
-                               torch.Generator().manual_seed(config.seed))
+        self.trainee = Trainee(
+            model,
+            optimizer,
+            torch.optim.lr_scheduler.LambdaLR(optimizer, config.lr_factor),
+            torch.Generator().manual_seed(config.seed),
+        )
         self.progress = Progress(cursor=len(self.targets), best_state=_cloned_state(model))
         self.interval = config.validation_interval
         device = self.targets.device
         self.losses = torch.zeros(self.interval, device=device)  # of the steps since the last validation
-        self.update_ratios = UpdateRatios(model, update_ratio_interval(config.steps) if config.diagnose
-                                          else 0, self.interval, device)
+        self.update_ratios = UpdateRatios(
+            model, update_ratio_interval(config.steps) if config.diagnose else 0, self.interval, device
+        )
 
     def run(self) -> TrainResult:
         progress = self.progress
@@ -136,9 +153,16 @@ class _Loop:
                     progress.seconds = time.perf_counter() - start
                     self.callbacks.on_checkpoint(self.checkpoint())
                     raise TrainingInterrupted(progress.step)
-        return TrainResult(progress.best_state, progress.best_step, progress.best_val, progress.step,
-                           time.perf_counter() - start, progress.history, progress.initial_loss,
-                           progress.step < self.config.steps)
+        return TrainResult(
+            progress.best_state,
+            progress.best_step,
+            progress.best_val,
+            progress.step,
+            time.perf_counter() - start,
+            progress.history,
+            progress.initial_loss,
+            progress.step < self.config.steps,
+        )
 
     def _start(self) -> None:
         self.progress.initial_loss = initial_loss(self.trainee.model, self.inputs, self.targets)
@@ -148,10 +172,17 @@ class _Loop:
     def _step(self) -> torch.Tensor:
         batch = self._next_batch()
         trainee, step = self.trainee, self.progress.step
-        measured_update = partial(self.update_ratios.step, trainee.optimizer, step + 1,
-                                  self.progress.last_validated)
-        loss = optimisation_step(trainee.model, trainee.optimizer, self.inputs[batch], self.targets[batch],
-                                 self.config.grad_clip, measured_update)
+        measured_update = partial(
+            self.update_ratios.step, trainee.optimizer, step + 1, self.progress.last_validated
+        )
+        loss = optimisation_step(
+            trainee.model,
+            trainee.optimizer,
+            self.inputs[batch],
+            self.targets[batch],
+            self.config.grad_clip,
+            measured_update,
+        )
         trainee.scheduler.step()
         return loss
 
@@ -162,17 +193,17 @@ class _Loop:
             progress.order = torch.randperm(len(self.targets), generator=self.trainee.generator)
             progress.order = progress.order.to(self.targets.device)
             progress.cursor = 0
-        batch = progress.order[progress.cursor:progress.cursor + self.batch_size]
+        batch = progress.order[progress.cursor : progress.cursor + self.batch_size]
         progress.cursor += self.batch_size
         return batch
 
     def _out_of_patience(self) -> bool:
         """Early stopping: the last `patience` validations all failed to beat the best one."""
-        patience, recent = self.config.patience, self.progress.history[-self.config.patience:]
+        patience, recent = self.config.patience, self.progress.history[-self.config.patience :]
         return 0 < patience == len(recent) and all(r["step"] > self.progress.best_step for r in recent)
 
     def _pending_losses(self) -> torch.Tensor:
-        return self.losses[:self.progress.step - self.progress.last_validated]
+        return self.losses[: self.progress.step - self.progress.last_validated]
 
     def _check_finite(self) -> None:
         """Stop at the first step whose loss is NaN or infinite, naming it."""
@@ -180,18 +211,24 @@ class _Loop:
         if torch.isfinite(pending).all():
             return
         first_bad, since = int((~torch.isfinite(pending)).nonzero()[0]), self.progress.last_validated
-        raise UserError(f"the loss became {pending[first_bad].item()} at step {since + first_bad + 1}: "
-                        f"training diverged. The run keeps its checkpoint of step {since}; try a lower "
-                        f"--lr than {self.config.lr:g}")
+        raise UserError(
+            f"the loss became {pending[first_bad].item()} at step {since + first_bad + 1}: "
+            f"training diverged. The run keeps its checkpoint of step {since}; try a lower "
+            f"--lr than {self.config.lr:g}"
+        )
 
     def _validate(self, seconds: float) -> None:
         self._check_finite()
         progress, model = self.progress, self.trainee.model
         since, pending = progress.last_validated, self._pending_losses()
-        record = {"step": progress.step, "train_loss": pending.mean().item(),
-                  "val_loss": split_loss(model, *self.val_set),
-                  "lr": self.trainee.scheduler.get_last_lr()[0], "seconds": round(seconds, 3),
-                  "loss_chunks": chunk_means(pending, since, loss_chunk(self.config.steps))}
+        record = {
+            "step": progress.step,
+            "train_loss": pending.mean().item(),
+            "val_loss": split_loss(model, *self.val_set),
+            "lr": self.trainee.scheduler.get_last_lr()[0],
+            "seconds": round(seconds, 3),
+            "loss_chunks": chunk_means(pending, since, loss_chunk(self.config.steps)),
+        }
         if self.update_ratios.every:
             record["update_ratios"] = self.update_ratios.record(since, progress.step)
         progress.history.append(record)
@@ -206,7 +243,7 @@ class _Loop:
 
     def restore(self, checkpoint: Checkpoint) -> None:
         self.progress = restore_state(checkpoint, self.trainee, self.targets.device)
-        self.losses[:len(self.progress.pending_losses)] = self.progress.pending_losses
+        self.losses[: len(self.progress.pending_losses)] = self.progress.pending_losses
         self.update_ratios.restore(self.progress.pending_update_ratios)
 
     def checkpoint(self) -> Checkpoint:
@@ -242,8 +279,10 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
     """Weight decay pulls the weight matrices and embeddings towards zero; biases and the gains of
     BatchNorm and LayerNorm (1-D) are left alone, as in nanoGPT: shrinking them only rescales."""
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     groups = [group for group in groups if group["params"]]
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr)
