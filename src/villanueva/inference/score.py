@@ -27,5 +27,7 @@ def score_names(
     # Whatever the model's kind, its scored targets, read in row-major order, are the names'
     # characters and end tokens one name after another: len(name) + 1 for each.
     scored = losses[(targets != IGNORED).flatten()]
-    totals = [chunk.sum().item() for chunk in scored.split([len(name) + 1 for name in cleaned])]
-    return [(name, total / (len(name) + 1)) for name, total in zip(cleaned, totals)]
+    lengths = torch.tensor([len(name) + 1 for name in cleaned])
+    owner = torch.repeat_interleave(torch.arange(len(cleaned)), lengths)
+    totals = torch.zeros(len(cleaned), dtype=torch.float64).index_add_(0, owner, scored)
+    return [(name, total / (len(name) + 1)) for name, total in zip(cleaned, totals.tolist())]
