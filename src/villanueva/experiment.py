@@ -4,7 +4,6 @@ names -> corpus -> split + vocab -> model -> trainer -> run directory -> final l
 """
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +34,9 @@ from villanueva.training import (
     split_losses,
     train,
 )
+from villanueva.training.trainer import OnProgress
 
 SAMPLES_SAVED = 20
-
-Progress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
 
 
 @dataclass
@@ -53,7 +51,11 @@ class TrainedRun:
 
 
 def train_run(
-    out: Path, settings: Settings, data: DataOptions, device: str = "cpu", on_progress: Progress | None = None
+    out: Path,
+    settings: Settings,
+    data: DataOptions,
+    device: str = "cpu",
+    on_progress: OnProgress | None = None,
 ) -> TrainedRun:
     """Train a new model into the new run directory `out`."""
     corpus, split, vocab, model = _start(settings, data, device)
@@ -98,7 +100,7 @@ def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, de
     return result
 
 
-def resume_run(path: Path, device: str = "cpu", on_progress: Progress | None = None) -> TrainedRun:
+def resume_run(path: Path, device: str = "cpu", on_progress: OnProgress | None = None) -> TrainedRun:
     """Continue an interrupted run from its last checkpoint, exactly as if it had never stopped
     (bit for bit on the device it was interrupted on)."""
     with RunWriter.reopen(path) as writer:
@@ -120,7 +122,7 @@ def _train_and_finish(
     model: NameModel,
     vocab: Vocab,
     split: Split,
-    on_progress: Progress | None,
+    on_progress: OnProgress | None,
     resume: Checkpoint | None = None,
 ) -> TrainedRun:
     config, device = record.settings.train, model_device(model)

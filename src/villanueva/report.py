@@ -5,14 +5,14 @@ from the runs' own records, so any set of runs, trained by any command, compares
 from pathlib import Path
 
 from villanueva.errors import UserError
-from villanueva.runs import RunRecord, RunResult, files, read_result, read_run_setup
+from villanueva.runs import RunRecord, RunResult, files, read_record, read_result
 from villanueva.runs.run import CONFIG
 from villanueva.training import changes
 
 
 def read_finished(path: Path) -> tuple[RunRecord, RunResult]:
     """The record and result of the finished run at `path`."""
-    record, result = read_run_setup(Path(path)).record, read_result(path)
+    record, result = read_record(path), read_result(path)
     if result is None:
         raise UserError(f"{path} has not finished training; finish it with: villanueva train --resume {path}")
     return record, result

@@ -15,9 +15,10 @@ import torch
 
 from villanueva.data import DataOptions
 from villanueva.errors import UserError
-from villanueva.experiment import Progress, TrainedRun, train_run
+from villanueva.experiment import TrainedRun, train_run
 from villanueva.runs.files import write_text
 from villanueva.training import resolve
+from villanueva.training.trainer import OnProgress
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def reproduce(
     scale: float = 1.0,
     device: str = "cpu",
     models: list[str] | None = None,
-    on_progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
     on_row=lambda row, trained: None,
 ) -> str:
     """Train each row (or those of `models`) into `out/<model>`, write `out/results.md` and

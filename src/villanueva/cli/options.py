@@ -13,8 +13,8 @@ from pathlib import Path
 from villanueva.data import DataOptions
 from villanueva.errors import option
 from villanueva.models import MODELS
-from villanueva.training import TrainConfig, recipe
-from villanueva.training.settings import is_option
+from villanueva.training import DEFAULT_MODEL, TrainConfig, recipe
+from villanueva.training.settings import is_option, setting_text
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,8 +45,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_choice(group) -> argparse.Action:
-    from villanueva.training import DEFAULT_MODEL
-
     return group.add_argument(
         "--model", choices=list(MODELS), metavar="NAME", help=f"{', '.join(MODELS)} (default {DEFAULT_MODEL})"
     )
@@ -157,7 +155,7 @@ def _recipe_defaults(name: str) -> str:
     models_by_value: dict[str, list[str]] = {}
     for model in MODELS:
         value = getattr(recipe(model), name)
-        models_by_value.setdefault(f"{value:g}" if isinstance(value, float) else str(value), []).append(model)
+        models_by_value.setdefault(setting_text(value), []).append(model)
     common = max(models_by_value, key=lambda value: len(models_by_value[value]))
     return "; ".join(
         [f"fast recipe: {common}"]

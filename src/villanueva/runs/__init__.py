@@ -8,6 +8,7 @@ from villanueva.runs.run import (
     load_run,
     read_checkpoint,
     read_metrics,
+    read_record,
     read_result,
     read_run_setup,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "load_run",
     "read_checkpoint",
     "read_metrics",
+    "read_record",
     "read_result",
     "read_run_setup",
 ]

@@ -158,8 +158,8 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     return run
 
 
-def read_run_setup(path: Path) -> Run:
-    """The record, vocab and split of a run, and its model built untrained from them."""
+def read_record(path: Path) -> RunRecord:
+    """What a run is (its config.json), without building its model or reading its names."""
     path = Path(path)
     if not (path / CONFIG).is_file():
         raise UserError(
@@ -168,9 +168,15 @@ def read_run_setup(path: Path) -> Run:
             else f"run directory not found: {path}"
         )
     try:
-        record = RunRecord.from_json(_read_json(path / CONFIG))
+        return RunRecord.from_json(_read_json(path / CONFIG))
     except UserError as error:
         raise UserError(f"{path / CONFIG} cannot be read: {error}") from None
+
+
+def read_run_setup(path: Path) -> Run:
+    """The record, vocab and split of a run, and its model built untrained from them."""
+    path = Path(path)
+    record = read_record(path)
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
         split = Split(**_read_json(path / SPLIT))

@@ -79,7 +79,7 @@ def changes(settings: Settings) -> str:
     changed += [
         _as_option(f.name, getattr(settings.train, f.name))
         if is_option(f)
-        else f"{f.name}={_text(getattr(settings.train, f.name))}"
+        else f"{f.name}={setting_text(getattr(settings.train, f.name))}"
         for f in fields(TrainConfig)
         if f.name not in UNDESCRIBED and getattr(settings.train, f.name) != default_train[f.name]
     ]
@@ -90,8 +90,9 @@ def changes(settings: Settings) -> str:
 def _as_option(name: str, value) -> str:
     if isinstance(value, bool):
         return option(name) if value else option("no_" + name)
-    return f"{option(name)} {_text(value)}"
+    return f"{option(name)} {setting_text(value)}"
 
 
-def _text(value) -> str:
+def setting_text(value) -> str:
+    """A setting's value as an option takes it: 0.003, not 0.0030000000000000001."""
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -34,6 +34,8 @@ from villanueva.training.step import optimisation_step
 
 PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
 
+OnProgress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
+
 
 class TrainingInterrupted(Exception):
     """Ctrl-C: the current step finished and a checkpoint was saved."""
@@ -48,7 +50,7 @@ class Callbacks:
     on_validation: Callable[[dict], None] = lambda record: None
     on_best: Callable[[dict[str, torch.Tensor]], None] = lambda state: None
     on_checkpoint: Callable[[Checkpoint], None] = lambda checkpoint: None
-    on_progress: Callable[[int, int, dict | None], None] = lambda step, steps, record: None
+    on_progress: OnProgress = lambda step, steps, record: None
 
 
 @dataclass
