@@ -105,7 +105,7 @@ def test_sample_marks_or_drops_known_names(cli, tiny_run):
 
 
 def test_score(cli, tiny_run):
-    result = cli("score", str(tiny_run), "Villanueva de la Vera", "Torrelodones")
+    result = cli("score", "--run", str(tiny_run), "Villanueva de la Vera", "Torrelodones")
     assert result.code == 0
     assert [line.split("  ", 1)[1] for line in result.out.splitlines()] == [
         "villanueva de la vera",
@@ -179,7 +179,7 @@ BAD_USE = {
     "seed out of range": ["sample", "{run}", "--seed", str(2**64)],
     "negative seed": ["sample", "{run}", "--seed", "-1"],
     "prefix outside the vocabulary": ["sample", "{run}", "--prefix", "x9"],
-    "score a name outside the vocabulary": ["score", "{run}", "Zürich 2"],
+    "score a name outside the vocabulary": ["score", "--run", "{run}", "Zürich 2"],
     "no command": [],
 }
 

@@ -403,9 +403,11 @@ def test_sample_prefix_with_the_end_token_is_rejected(trained_run):
 def test_score_random_unicode(trained_run):
     rng = random.Random(SEED)
     names = [_random_unicode(rng, rng.randint(1, 20)) for _ in range(3)]
-    assert_user_protocol(villanueva("score", str(trained_run), "--", *names))
+    assert_user_protocol(villanueva("score", "--run", str(trained_run), "--", *names))
 
 
 def test_score_names_that_clean_to_nothing_or_do_not_decode(trained_run):
-    assert_user_protocol(villanueva("score", str(trained_run), "--", "Valdorrente", "(...)"), expect=2)
-    assert_user_protocol(villanueva("score", str(trained_run), b"\xff\xfe"), expect=2)
+    assert_user_protocol(
+        villanueva("score", "--run", str(trained_run), "--", "Valdorrente", "(...)"), expect=2
+    )
+    assert_user_protocol(villanueva("score", "--run", str(trained_run), b"\xff\xfe"), expect=2)

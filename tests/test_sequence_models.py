@@ -254,7 +254,7 @@ def test_train_eval_sample_score(cli, tiny_names_file, tmp_path, name):
     )
     assert sampled.code == 0 and len(sampled.out.splitlines()) == 7
     assert all(line.startswith("vi") for line in sampled.out.splitlines())
-    scored = cli("score", str(run), "Villalba", "Toro")
+    scored = cli("score", "--run", str(run), "Villalba", "Toro")
     assert scored.code == 0 and scored.out.splitlines()[0].endswith("  villalba")
 
 

@@ -16,6 +16,7 @@ STAGES = [
     "data",
     "models",
     "training",
+    "bundled",
     "runs",
     "inference",
     "diagnostics",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from villanueva.data import DataOptions, Split, Vocab, split_names
+from villanueva.data import DataOptions, LabelSet, Split, Vocab, split_names
 from villanueva.errors import UserError
-from villanueva.inference import sample_names
+from villanueva.inference import marginal_losses, sample_names
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import model_device
 from villanueva.runs import (
@@ -34,6 +34,7 @@ from villanueva.training import (
     split_losses,
     train,
 )
+from villanueva.training.loss import part_label_ids
 from villanueva.training.trainer import OnProgress
 
 SAMPLES_SAVED = 20
@@ -56,35 +57,42 @@ def train_run(
     data: DataOptions,
     device: str = "cpu",
     on_progress: OnProgress | None = None,
+    command: str = "",
 ) -> TrainedRun:
-    """Train a new model into the new run directory `out`."""
-    corpus, split, vocab, model = _start(settings, data, device)
+    """Train a new model into the new run directory `out`; `command` is the command line that
+    asked for it, recorded in config.json."""
+    corpus, split, vocab, labels, model = _start(settings, data, device)
     record = RunRecord(
         settings,
         DataRecord(data, corpus.source, len(corpus), len(vocab)),
         Machine.current(device),
         time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        command,
     )
-    with RunWriter.create(out, record, vocab, split) as writer:
-        return _train_and_finish(writer, record, model, vocab, split, on_progress)
+    with RunWriter.create(out, record, vocab, split, labels) as writer:
+        return _train_and_finish(writer, record, model, _Data(vocab, split, labels), on_progress)
 
 
 def _start(settings: Settings, data: DataOptions, device: str):
     """Corpus, split, vocab and the untrained model (seeded, on its device), checked against the
     training settings: how every run, and every lr sweep, starts."""
     corpus = data.load()
-    split = split_names(corpus.names, data.split_seed)
+    corpus_labels = corpus.labels if data.conditioned else None
+    split = split_names(corpus.names, data.split_seed, corpus_labels)
     vocab = Vocab.from_names(corpus.names)
+    labels = (
+        LabelSet.from_labels(data.label, corpus_labels, split.labels["train"]) if data.conditioned else None
+    )
     torch_device = resolve_device(device)
     torch.manual_seed(settings.train.seed)
-    model = build_model(settings.model, settings.model_config, len(vocab)).to(torch_device)
+    model = build_model(settings.model, settings.model_config, len(vocab), len(labels or ())).to(torch_device)
     check_trainable(model, settings.train, sum(len(name) + 1 for name in split.train))
     model.check_lengths(corpus.names)  # val and test are scored too
     if settings.train.diagnose:
         from villanueva.diagnostics import check_diagnosable  # matplotlib loads only when asked for
 
         check_diagnosable(model, settings.model)
-    return corpus, split, vocab, model
+    return corpus, split, vocab, labels, model
 
 
 def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, device: str = "cpu"):
@@ -93,8 +101,9 @@ def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, de
     from villanueva.diagnostics.lr_find import SweepRange, check_plot_path, lr_sweep, write_lr_plot
 
     check_plot_path(out)
-    _, split, vocab, model = _start(settings, data, device)
-    train_set = tuple(t.to(model_device(model)) for t in model.examples(split.train, vocab))
+    _, split, vocab, labels, model = _start(settings, data, device)
+    examples = model.examples(split.train, vocab, part_label_ids(split, labels, "train"))
+    train_set = tuple(t.to(model_device(model)) for t in examples)
     result = lr_sweep(model, train_set, settings.train, sweep or SweepRange())
     write_lr_plot(out, result)
     return result
@@ -113,22 +122,34 @@ def resume_run(path: Path, device: str = "cpu", on_progress: OnProgress | None =
         writer.rewrite_metrics(
             [{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]}, *checkpoint.meta["history"]]
         )
-        return _train_and_finish(writer, run.record, model, run.vocab, run.split, on_progress, checkpoint)
+        data = _Data(run.vocab, run.split, run.labels)
+        return _train_and_finish(writer, run.record, model, data, on_progress, checkpoint)
+
+
+@dataclass
+class _Data:
+    """What a run learns from, once read: its characters, its split and its labels (if conditioned)."""
+
+    vocab: Vocab
+    split: Split
+    labels: LabelSet | None
+
+    def examples(self, model: NameModel, part: str):
+        names = self.split.parts()[part]
+        examples = model.examples(names, self.vocab, part_label_ids(self.split, self.labels, part))
+        return tuple(t.to(model_device(model)) for t in examples)
 
 
 def _train_and_finish(
     writer: RunWriter,
     record: RunRecord,
     model: NameModel,
-    vocab: Vocab,
-    split: Split,
+    data: _Data,
     on_progress: OnProgress | None,
     resume: Checkpoint | None = None,
 ) -> TrainedRun:
-    config, device = record.settings.train, model_device(model)
-    train_set, val_set = (
-        tuple(t.to(device) for t in model.examples(names, vocab)) for names in (split.train, split.val)
-    )
+    config = record.settings.train
+    train_set, val_set = data.examples(model, "train"), data.examples(model, "val")
     callbacks = Callbacks(
         on_validation=writer.append_metrics, on_best=writer.save_weights, on_checkpoint=writer.save_checkpoint
     )
@@ -136,11 +157,12 @@ def _train_and_finish(
         callbacks.on_progress = on_progress
     trained = train(model, train_set, val_set, config, callbacks, resume)
 
-    last = _final_losses(model, config.calibrate_batchnorm, train_set[0], vocab, split)
+    last = _final_losses(model, config.calibrate_batchnorm, train_set[0], data)
     model.load_state_dict(trained.best_state)
-    best = _final_losses(model, config.calibrate_batchnorm, train_set[0], vocab, split)
+    best = _final_losses(model, config.calibrate_batchnorm, train_set[0], data)
     writer.save_weights(model.state_dict())
-    samples = sample_names(model, vocab, SAMPLES_SAVED, seed=config.seed)
+    weights = data.labels.prior() if data.labels is not None else None
+    samples = sample_names(model, data.vocab, SAMPLES_SAVED, seed=config.seed, label_weights=weights)
     writer.save_samples(samples)
     result = RunResult(
         trained.steps_done,
@@ -151,17 +173,18 @@ def _train_and_finish(
         last,
         trained.stopped_early,
         trained.initial_loss,
+        marginal_losses(model, data.vocab, data.split, data.labels) if data.labels is not None else None,
     )
     writer.finish(result)
     diagnosis = None
     if config.diagnose:
         from villanueva.diagnostics import diagnose_run
 
-        diagnosis = diagnose_run(writer.path, device.type)
+        diagnosis = diagnose_run(writer.path, model_device(model).type)
     return TrainedRun(writer.path, record, result, samples, diagnosis)
 
 
-def _final_losses(model, calibrate: bool, train_contexts, vocab, split) -> dict[str, float]:
+def _final_losses(model, calibrate: bool, train_contexts, data: _Data) -> dict[str, float]:
     if calibrate:
         calibrate_batchnorm(model, train_contexts)
-    return split_losses(model, vocab, split)
+    return split_losses(model, data.vocab, data.split, data.labels)

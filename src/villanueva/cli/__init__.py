@@ -6,17 +6,19 @@ Option groups that several commands share live in `options.py`.
 """
 
 import os
+import shlex
 import sys
 
-from villanueva.cli import diagnose, evaluate, lr_find, report, reproduce, sample, score, train
+from villanueva.cli import diagnose, evaluate, guess, labels, lr_find, report, reproduce, sample, score, train
 from villanueva.cli.options import Parser, add_threads_option
 from villanueva.errors import UserError
 
-COMMANDS = (train, evaluate, sample, score, reproduce, diagnose, lr_find, report)
+COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.command_line = shlex.join(["villanueva", *(sys.argv[1:] if argv is None else argv)])
     try:
         from villanueva.training import use_threads
 

@@ -63,11 +63,12 @@ def run(args) -> int:
     from villanueva.runs import default_path
     from villanueva.training import resolve
 
-    settings = resolve(args.model, args.recipe, None, training_options(args), model_options(args))
-    out = args.out or default_path(f"lr-find-{settings.model}", ".png")
-    sweep = lr_find_run(
-        out, settings, data_options(args), SweepRange(args.min_lr, args.max_lr, args.steps), args.device
+    data = data_options(args)
+    settings = resolve(
+        args.model, args.recipe, None, training_options(args), model_options(args), data.conditioned
     )
+    out = args.out or default_path(f"lr-find-{settings.model}", ".png")
+    sweep = lr_find_run(out, settings, data, SweepRange(args.min_lr, args.max_lr, args.steps), args.device)
     print(
         f"swept lr from {sweep.lrs[0]:.2g} to {sweep.lrs[-1]:.2g} in {len(sweep.lrs)} steps; lowest "
         f"smoothed loss {min(sweep.smoothed):.4f} at lr {sweep.lowest_lr:.2g}"

@@ -11,7 +11,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from villanueva.data import DataOptions
-from villanueva.errors import option
+from villanueva.data.labels import EMBEDDED_LABELS
+from villanueva.errors import UserError, option
 from villanueva.models import MODELS
 from villanueva.training import DEFAULT_MODEL, TrainConfig, recipe
 from villanueva.training.settings import is_option, setting_text
@@ -38,10 +39,32 @@ def add_device_option(group) -> argparse.Action:
     return group.add_argument("--device", default="cpu", metavar="NAME", help="cpu (default), cuda or mps")
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """RUN and --device, for the commands that read a trained run."""
-    parser.add_argument("run", type=Path, metavar="RUN", help="run directory")
+BUNDLED_HELP = "run directory (default: the bundled model, conditioned on the province)"
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, bundled: bool = False) -> None:
+    """RUN and --device, for the commands that read a trained run; with `bundled`, RUN is optional
+    and defaults to the bundled model."""
+    if bundled:
+        parser.add_argument("run", type=Path, metavar="RUN", nargs="?", help=BUNDLED_HELP)
+    else:
+        parser.add_argument("run", type=Path, metavar="RUN", help="run directory")
     add_device_option(parser)
+
+
+def add_run_option(parser: argparse.ArgumentParser) -> None:
+    """--run and --device, for the commands whose arguments are names (score, guess)."""
+    parser.add_argument("--run", type=Path, metavar="RUN", help=BUNDLED_HELP)
+    add_device_option(parser)
+
+
+def add_label_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--label",
+        metavar="NAME",
+        help=f"{what} in the style of one label of a conditioned run: a province (Girona) or a "
+        "community (Galicia); accents and case do not matter",
+    )
 
 
 def add_model_choice(group) -> argparse.Action:
@@ -75,15 +98,33 @@ def add_data_options(group) -> list[argparse.Action]:
             metavar="N",
             help="seed of the 80/10/10 split (default 42, the notebooks' split)",
         ),
+        group.add_argument(
+            "--condition",
+            choices=EMBEDDED_LABELS,
+            help="learn names by label, to sample or guess them: the embedded list's province or "
+            "community (default model: gru)",
+        ),
+        group.add_argument(
+            "--label-column",
+            metavar="NAME",
+            help="with --data FILE.csv: learn names by the labels in this column, as --condition does",
+        ),
     ]
 
 
 def data_options(args) -> DataOptions:
+    if args.condition is not None and args.data is not None:
+        raise UserError(
+            "--condition labels the embedded list; for --data, name the column of labels with --label-column"
+        )
+    if args.label_column is not None and args.data is None:
+        raise UserError("--label-column needs --data FILE.csv (the embedded list: --condition province)")
     given = {
         "path": args.data,
         "column": args.column,
         "keep_accents": args.keep_accents,
         "split_seed": args.split_seed,
+        "label": args.condition or args.label_column,
     }
     return DataOptions(**{key: value for key, value in given.items() if value is not None})
 

@@ -1,13 +1,14 @@
-"""`villanueva sample RUN`: invent names."""
+"""`villanueva sample [RUN]`: invent names (default: with the bundled model)."""
 
-from villanueva.cli.options import add_run_arguments
+from villanueva.cli.options import add_label_option, add_run_arguments
 
 
 def add(commands):
-    parser = commands.add_parser("sample", help="invent names with a trained run")
+    parser = commands.add_parser("sample", help="invent names (no RUN: the bundled model)")
     parser.set_defaults(command=run)
-    add_run_arguments(parser)
+    add_run_arguments(parser, bundled=True)
     parser.add_argument("-n", "--count", type=int, default=20, help="how many names (default 20)")
+    add_label_option(parser, "names")
     parser.add_argument("--seed", type=int, help="seed for repeatable samples (default: random)")
     parser.add_argument(
         "--temperature",
@@ -35,6 +36,7 @@ def run(args) -> int:
         temperature=args.temperature,
         top_k=args.top_k,
         prefix=clean_prefix(args.prefix, trained.keep_accents),
+        label_weights=trained.label_weights(args.label),
     )
     if args.new_only:
         print("\n".join(sample_new_names(trained.model, trained.vocab, args.count, trained.names, **options)))

@@ -82,9 +82,17 @@ def run(args) -> int:
             raise UserError(f"--resume continues a run with its own settings; drop {', '.join(given)}")
         out, start = args.resume, partial(resume_run, args.resume, args.device)
     else:
-        settings = resolve(args.model, args.recipe, args.preset, training_options(args), model_options(args))
+        data = data_options(args)
+        settings = resolve(
+            args.model,
+            args.recipe,
+            args.preset,
+            training_options(args),
+            model_options(args),
+            data.conditioned,
+        )
         out = args.out or default_path(settings.model)
-        start = partial(train_run, out, settings, data_options(args), args.device)
+        start = partial(train_run, out, settings, data, args.device, command=args.command_line)
     with ProgressBar(enabled=not args.quiet) as bar:
         try:
             trained = start(on_progress=bar)
@@ -117,8 +125,12 @@ def print_summary(trained) -> None:
             print("stopped early: the validation loss had stopped improving (--patience)")
     else:
         print(f"fitted {trained.record.model} ({result.parameters:,} parameters) by counting")
+    label = trained.record.data.options.label
+    given = f" (given each name's {label})" if label else ""
     for part in ("train", "val"):
-        print(f"{part} loss {result.best[part]:.4f}")
+        print(f"{part} loss {result.best[part]:.4f}{given}")
+    if result.marginal is not None:
+        print(f"val loss {result.marginal['val']:.4f} with the {label} summed out (the prior's mixture)")
     print("samples:")
     for name in trained.samples:
         print(f"  {name}")

@@ -2,6 +2,7 @@
 
 from villanueva.data.clean import clean_name, clean_prefix
 from villanueva.data.corpus import EMBEDDED, Corpus, load_corpus
+from villanueva.data.labels import LabelSet
 from villanueva.data.options import DataOptions
 from villanueva.data.split import NOTEBOOK_SEED, Split, split_names
 from villanueva.data.tensors import context_windows, whole_names
@@ -13,6 +14,7 @@ __all__ = [
     "NOTEBOOK_SEED",
     "Corpus",
     "DataOptions",
+    "LabelSet",
     "Split",
     "Vocab",
     "clean_name",

@@ -2,7 +2,7 @@
 
 A Corpus keeps the cleaned names in source order (duplicates included, as the notebooks did, so
 that the seed-compatible split sees the same list) and, when the source has them, a label per name
-(the province, for the embedded dataset).
+(the province or the community, for the embedded dataset; a column, for a CSV).
 """
 
 import csv
@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from villanueva.data.clean import clean_name
+from villanueva.data.labels import EMBEDDED_LABELS, community_of, official_province
 from villanueva.errors import UserError
 
 EMBEDDED = "embedded:municipios"
@@ -27,15 +28,20 @@ class Corpus:
         return len(self.names)
 
 
-def load_corpus(path: str | None = None, column: str | None = None, keep_accents: bool = False) -> Corpus:
+def load_corpus(
+    path: str | None = None, column: str | None = None, keep_accents: bool = False, label: str | None = None
+) -> Corpus:
     """Load and clean names: the embedded municipalities when `path` is None, else a file.
 
     A `column` makes the file a CSV; otherwise it holds one name per line (makemore's format).
+    `label` chooses each name's label: for the embedded list, province or community; for a CSV,
+    the column that holds them. Without it the embedded list keeps its provinces as labels, which a
+    run ignores.
     """
     if path is None:
         if column is not None:
             raise UserError("--column needs --data: the embedded list has no columns to choose from")
-        raws, labels, source = _read_embedded()
+        raws, labels, source = _read_embedded(label)
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() == ".csv":
@@ -43,8 +49,13 @@ def load_corpus(path: str | None = None, column: str | None = None, keep_accents
                 f"{path} is a CSV file: choose the column of names with --column "
                 f"(columns: {_listed(_csv_header(text, path))})"
             )
-        raws = _csv_column(text, column, path) if column is not None else text.splitlines()
-        labels, source = None, str(path)
+        if column is None:
+            if label is not None:
+                raise UserError("--label-column needs a CSV file (--data FILE.csv --column NAMES)")
+            raws, labels = text.splitlines(), None
+        else:
+            raws, labels = _csv_columns(text, column, label, path)
+        source = str(path)
     return _cleaned(raws, labels, source, keep_accents)
 
 
@@ -58,11 +69,18 @@ def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accent
     return Corpus(names, source, kept_labels)
 
 
-def _read_embedded() -> tuple[list[str], list[str], str]:
+def _read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
     """The municipalities shipped by the `busca-municipio` package, as `Province;Name` lines."""
+    if label not in (None, *EMBEDDED_LABELS):
+        raise UserError(
+            f"the embedded list can be conditioned on {' or '.join(EMBEDDED_LABELS)}, not {label!r} "
+            "(for your own CSV, use --data FILE --column NAMES --label-column LABELS)"
+        )
     text = resources.files("busca_municipio").joinpath("municipios.txt").read_text(encoding="utf-8")
     rows = [line.split(";", 1) for line in text.splitlines() if ";" in line]
-    return [name for _, name in rows], [province for province, _ in rows], EMBEDDED
+    provinces = [official_province(province) for province, _ in rows]
+    labels = [community_of(province) for province in provinces] if label == "community" else provinces
+    return [name for _, name in rows], labels, EMBEDDED
 
 
 def _read_text(path: Path) -> str:
@@ -87,18 +105,37 @@ def _csv_header(text: str, path: str | Path) -> list[str]:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
 
 
-def _csv_column(text: str, column: str, path: str | Path) -> list[str]:
+def _csv_columns(
+    text: str, column: str, label_column: str | None, path: str | Path
+) -> tuple[list[str], list[str] | None]:
+    """The names of `column` and, if asked for, the labels of `label_column`, row by row."""
     try:
         rows = csv.reader(io.StringIO(text, newline=""))
         header = next(rows, None)
         if header is None:
             raise UserError(f"{path} is empty")
-        if column not in header:
-            raise UserError(f"{path} has no column {column!r} (columns: {_listed(header)})")
+        for wanted in (column, label_column):
+            if wanted is not None and wanted not in header:
+                raise UserError(f"{path} has no column {wanted!r} (columns: {_listed(header)})")
         index = header.index(column)
-        return [row[index] for row in rows if len(row) > index]
+        if label_column is None:
+            return [row[index] for row in rows if len(row) > index], None
+        return _labelled(rows, index, header.index(label_column), label_column, path)
     except csv.Error as error:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
+
+
+def _labelled(rows, index: int, label_index: int, label_column: str, path) -> tuple[list[str], list[str]]:
+    names, labels = [], []
+    for row in rows:
+        if len(row) <= index:
+            continue  # a blank line
+        label = row[label_index].strip() if len(row) > label_index else ""
+        if not label and row[index].strip():
+            raise UserError(f"{path}, line {rows.line_num}: {row[index]!r} has no {label_column}")
+        names.append(row[index])
+        labels.append(" ".join(label.split()))
+    return names, labels
 
 
 def _listed(header: list[str], most: int = 12, width: int = 40) -> str:

@@ -12,6 +12,11 @@ class DataOptions:
     column: str | None = None  # a CSV column; None = one name per line
     keep_accents: bool = False
     split_seed: int = NOTEBOOK_SEED
+    label: str | None = None  # condition on: province or community (embedded), a CSV column
+
+    @property
+    def conditioned(self) -> bool:
+        return self.label is not None
 
     def load(self) -> Corpus:
-        return load_corpus(self.path, self.column, self.keep_accents)
+        return load_corpus(self.path, self.column, self.keep_accents, self.label)

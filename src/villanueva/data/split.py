@@ -3,6 +3,9 @@
 The default reproduces the notebooks exactly: `random.seed(42); random.shuffle(names)`, then the
 first 80% train, the next 10% val, the rest test (`int(0.8 * n)`, `int(0.9 * n)`).
 `random.Random(seed)` has the same state as the module-level generator after `random.seed(seed)`.
+The positions are shuffled, not the names: a shuffle's permutation depends only on the generator
+and the length of the list, so the names land exactly where shuffling them would put them, and
+their labels, when there are any, go with them.
 """
 
 import random
@@ -18,16 +21,26 @@ class Split:
     train: list[str]
     val: list[str]
     test: list[str]
+    labels: dict[str, list[str]] | None = None  # part -> the label of each of its names
 
     def parts(self) -> dict[str, list[str]]:
         return {"train": self.train, "val": self.val, "test": self.test}
 
+    def to_json(self) -> dict:
+        return {**self.parts(), **({"labels": self.labels} if self.labels is not None else {})}
 
-def split_names(names: list[str], seed: int = NOTEBOOK_SEED) -> Split:
-    shuffled = list(names)
-    random.Random(seed).shuffle(shuffled)
-    n1, n2 = int(0.8 * len(shuffled)), int(0.9 * len(shuffled))
-    split = Split(shuffled[:n1], shuffled[n1:n2], shuffled[n2:])
+
+def split_names(names: list[str], seed: int = NOTEBOOK_SEED, labels: list[str] | None = None) -> Split:
+    order = list(range(len(names)))
+    random.Random(seed).shuffle(order)
+    n1, n2 = int(0.8 * len(order)), int(0.9 * len(order))
+    rows = {"train": order[:n1], "val": order[n1:n2], "test": order[n2:]}
+    split = Split(
+        **{part: [names[i] for i in chosen] for part, chosen in rows.items()},
+        labels=None
+        if labels is None
+        else {part: [labels[i] for i in chosen] for part, chosen in rows.items()},
+    )
     if not (split.train and split.val and split.test):
         raise UserError(
             f"{len(names)} names are too few to split 80/10/10 into non-empty "

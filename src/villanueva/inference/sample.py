@@ -33,8 +33,12 @@ def sample_names(
     seed: int | None = None,
     prefix: str = "",
     max_length: int = MAX_LENGTH,
+    label_weights: torch.Tensor | None = None,
 ) -> list[str]:
-    """Return `count` names, each starting with `prefix`. Same seed, same names."""
+    """Return `count` names, each starting with `prefix`. Same seed, same names.
+
+    A conditioned model needs `label_weights`, how likely each label is to be drawn for a name
+    (LabelSet.weights: the prior, or the labels of one province or community)."""
     _check(count, temperature, top_k, seed)
     if END in prefix:
         raise UserError(f"--prefix must not contain {END!r}: it is the end-of-name token")
@@ -51,9 +55,9 @@ def sample_names(
     model.eval()
     names = []
     for start in range(0, count, CHUNK):  # bounded memory however many names are asked for
-        rows = _generate(
-            model, min(CHUNK, count - start), prefix_ids, temperature, top_k, generator, max_length
-        )
+        size = min(CHUNK, count - start)
+        label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
+        rows = _generate(model, size, prefix_ids, label_ids, temperature, top_k, generator, max_length)
         names += [prefix + vocab.decode(_until_end(row)) for row in rows]
     return names
 
@@ -62,6 +66,7 @@ def _generate(
     model: NameModel,
     count: int,
     prefix_ids: list[int],
+    label_ids: torch.Tensor | None,
     temperature: float,
     top_k: int | None,
     generator: torch.Generator,
@@ -69,7 +74,7 @@ def _generate(
 ) -> list[list[int]]:
     """Ids of `count` continuations of the prefix, each up to its end token (0) or max_length."""
     device = model_device(model)
-    state = model.start_decoding(count, prefix_ids)
+    state = model.start_decoding(count, prefix_ids, label_ids)
     generated = torch.zeros(count, max_length, dtype=torch.long, device=device)
     growing = torch.arange(count, device=device)  # the rows of `generated` that have not ended
     for position in range(max_length):
@@ -84,6 +89,11 @@ def _generate(
         growing = growing[going_on]
         state = model.extend(state, next_ids, going_on)
     return generated.tolist()
+
+
+def _draw_labels(weights: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+    cumulative = weights.to(generator.device, torch.float32).cumsum(0)
+    return _draw(cumulative.expand(count, -1).contiguous(), generator)
 
 
 def _check(count: int, temperature: float, top_k: int | None, seed: int | None) -> None:

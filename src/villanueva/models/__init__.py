@@ -52,8 +52,15 @@ def make_config(name: str, **overrides):
     return spec.config(**given)
 
 
-def build_model(name: str, config, vocab_size: int) -> NameModel:
-    return model_spec(name).module(config, vocab_size)
+def build_model(name: str, config, vocab_size: int, label_count: int = 0) -> NameModel:
+    """Model `name`, conditioned on `label_count` labels when that is not 0."""
+    module = model_spec(name).module
+    if not label_count:
+        return module(config, vocab_size)
+    if not module.can_condition:
+        can = [key for key, spec in MODELS.items() if spec.module.can_condition]
+        raise UserError(f"model {name!r} cannot be conditioned on a label; these can: {', '.join(can)}")
+    return module(config, vocab_size, label_count)
 
 
 __all__ = ["MODELS", "ModelSpec", "NameModel", "build_model", "make_config", "model_spec"]

@@ -22,8 +22,10 @@ The operations, each with one meaning for every kind:
 - `max_length`, `check_lengths(names)`: the longest name it can read.
 - `parameter_count()`: its size, as reported.
 
-A model conditioned on a label (a province, say) would be a fourth kind whose examples and decoding
-state carry the label; nothing outside the models package would change.
+A whole-name model can also be conditioned on a label (a province, say): built with
+`label_count` > 0, it reads each name's label id as an extra first column of its inputs, and
+`examples` and `start_decoding` take the label id of every name to put there. The rest of the
+interface, and everything that calls it, is the same as for an unconditioned model.
 """
 
 from dataclasses import field
@@ -43,14 +45,28 @@ class NameModel(nn.Module):
 
     max_length: int | None = None  # the longest name, in characters, it can read (None: any)
     start_tokens: int = 1  # start tokens before the first character of a name, in its input
+    can_condition: bool = False  # whether it can be built with labels (label_count > 0)
 
-    def __init__(self, config, vocab_size: int):
+    def __init__(self, config, vocab_size: int, label_count: int = 0):
         super().__init__()
+        if label_count and not self.can_condition:
+            raise ValueError(f"{type(self).__name__} cannot be conditioned on labels")
         self.config = config
         self.vocab_size = vocab_size
+        self.label_count = label_count
 
-    def examples(self, names: list[str], vocab: Vocab) -> Examples:
+    def examples(self, names: list[str], vocab: Vocab, label_ids: list[int] | None = None) -> Examples:
+        """(inputs, targets) of `names`; a conditioned model needs the label id of every name."""
         raise NotImplementedError
+
+    def with_labels(self, ids: torch.Tensor, label_ids) -> torch.Tensor:
+        """`ids` as this model reads them: after a first column of label ids if it is conditioned."""
+        if bool(self.label_count) != (label_ids is not None):
+            raise ValueError("label ids are needed by a conditioned model, and only by one")
+        if label_ids is None:
+            return ids
+        column = torch.as_tensor(label_ids, dtype=torch.long, device=ids.device).reshape(-1, 1)
+        return torch.cat([column, ids], dim=1)
 
     def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         """Fit in closed form on the training examples; models trained by gradient descent have
@@ -74,12 +90,13 @@ class NameModel(nn.Module):
     # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs
     # to predict the next character of every name; here, the ids so far (start tokens first).
 
-    def start_decoding(self, count: int, prefix_ids: list[int]) -> torch.Tensor:
-        """The state of `count` names that all begin with `prefix_ids`."""
+    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> torch.Tensor:
+        """The state of `count` names that all begin with `prefix_ids` (and, for a conditioned
+        model, have the labels `label_ids`)."""
         device = model_device(self)
         state = torch.zeros(count, self.start_tokens + len(prefix_ids), dtype=torch.long, device=device)
         state[:, self.start_tokens :] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
-        return state
+        return self.with_labels(state, label_ids)
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
         """Logits `(names, vocab)` of the next character of every name of the state."""
@@ -101,8 +118,9 @@ class WindowModel(NameModel):
     def start_tokens(self) -> int:
         return self.block_size
 
-    def examples(self, names: list[str], vocab: Vocab) -> Examples:
-        return context_windows(names, vocab, self.block_size)
+    def examples(self, names: list[str], vocab: Vocab, label_ids: list[int] | None = None) -> Examples:
+        inputs, targets = context_windows(names, vocab, self.block_size)
+        return self.with_labels(inputs, label_ids), targets
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
         windows, row_of = distinct_windows(state[:, -self.block_size :], self.vocab_size)
@@ -121,11 +139,29 @@ class CountedModel(WindowModel):
 
 
 class WholeNameModel(NameModel):
-    """Reads a whole name from its start token and predicts every position at once."""
+    """Reads a whole name from its start token and predicts every position at once.
 
-    def examples(self, names: list[str], vocab: Vocab) -> Examples:
+    Conditioned, it learns one vector per label (`label_embedding`) that the model adds to its
+    input at every position (`read_labels`), so the label weighs on every prediction directly.
+    """
+
+    can_condition = True
+
+    def __init__(self, config, vocab_size: int, label_count: int = 0):
+        super().__init__(config, vocab_size, label_count)
+        self.label_embedding = nn.Embedding(label_count, config.emb_dim) if label_count else None
+
+    def examples(self, names: list[str], vocab: Vocab, label_ids: list[int] | None = None) -> Examples:
         self.check_lengths(names)
-        return whole_names(names, vocab, IGNORED)
+        inputs, targets = whole_names(names, vocab, IGNORED)
+        return self.with_labels(inputs, label_ids), targets
+
+    def read_labels(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
+        """The character ids of `idx`, and what to add to their embeddings: the label's vector,
+        shaped (B, 1, emb_dim) to reach every position, or 0 for an unconditioned model."""
+        if self.label_embedding is None:
+            return idx, 0.0
+        return idx[:, 1:], self.label_embedding(idx[:, :1])
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
         return self(state)[:, -1]

@@ -31,8 +31,8 @@ class GRUConfig:
 class GRU(WholeNameModel):
     """A recurrent state reads names of any length (no max_length)."""
 
-    def __init__(self, config: GRUConfig, vocab_size: int):
-        super().__init__(config, vocab_size)
+    def __init__(self, config: GRUConfig, vocab_size: int, label_count: int = 0):
+        super().__init__(config, vocab_size, label_count)
         self.embedding = nn.Embedding(vocab_size, config.emb_dim)
         self.dropout = nn.Dropout(config.dropout)
         # nn.GRU's own dropout acts between stacked layers only (and warns when there is one).
@@ -46,5 +46,6 @@ class GRU(WholeNameModel):
         self.output = nn.Linear(config.hidden, vocab_size)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        states, _ = self.gru(self.dropout(self.embedding(idx)))  # (B, T, hidden), causal by nature
+        idx, label = self.read_labels(idx)
+        states, _ = self.gru(self.dropout(self.embedding(idx) + label))  # (B, T, hidden), causal by nature
         return self.output(self.dropout(states))

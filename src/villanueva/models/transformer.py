@@ -81,8 +81,8 @@ class Block(nn.Module):
 
 
 class Transformer(WholeNameModel):
-    def __init__(self, config: TransformerConfig, vocab_size: int):
-        super().__init__(config, vocab_size)
+    def __init__(self, config: TransformerConfig, vocab_size: int, label_count: int = 0):
+        super().__init__(config, vocab_size, label_count)
         self.max_length = config.max_length
         self.token_embedding = nn.Embedding(vocab_size, config.emb_dim)
         # Inputs are the start token and then up to max_length characters.
@@ -109,8 +109,9 @@ class Transformer(WholeNameModel):
                 layer.weight.mul_(1 / math.sqrt(2 * config.blocks))
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        idx, label = self.read_labels(idx)
         positions = torch.arange(idx.shape[1], device=idx.device)
-        x = self.dropout(self.token_embedding(idx) + self.position_embedding(positions))
+        x = self.dropout(self.token_embedding(idx) + self.position_embedding(positions) + label)
         for block in self.blocks:
             x = block(x)
         x = self.final_norm(x)

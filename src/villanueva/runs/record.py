@@ -48,6 +48,7 @@ class RunRecord:
     data: DataRecord
     machine: Machine
     created: str  # local time, ISO 8601
+    command: str = ""  # the command line that made it, when it came from the CLI
 
     @property
     def model(self) -> str:
@@ -69,6 +70,7 @@ class RunRecord:
             },
             "created": self.created,
             "machine": asdict(self.machine),
+            "command": self.command,
         }
 
     @classmethod
@@ -107,6 +109,7 @@ class RunRecord:
                     str(machine.get("torch", "")),
                 ),
                 str(data.get("created", "")),
+                str(data.get("command", "")),
             )
         except UserError as error:
             raise UserError(f"its settings are invalid ({error})") from None
@@ -126,6 +129,7 @@ class RunResult:
     last: dict[str, float]  # the same for the model after the last step
     stopped_early: bool = False  # training stopped before its steps: val loss stopped improving
     initial_loss: float | None = None  # the untrained model's; ln(vocab size) is a uniform guess
+    marginal: dict[str, float] | None = None  # a conditioned model's val / test loss, label summed out
 
     def to_json(self) -> dict:
         return {"final": True, **asdict(self)}
@@ -133,10 +137,7 @@ class RunResult:
     @classmethod
     def from_json(cls, data: dict) -> "RunResult":
         try:
-            losses = [
-                {part: float(data[key][part]) for part in ("train", "val", "test")}
-                for key in ("best", "last")
-            ]
+            losses = [_losses(data[key], ("train", "val", "test")) for key in ("best", "last")]
             return cls(
                 int(data["steps"]),
                 int(data["best_step"]),
@@ -145,6 +146,11 @@ class RunResult:
                 *losses,
                 bool(data.get("stopped_early", False)),
                 data.get("initial_loss"),
+                _losses(data["marginal"], ("val", "test")) if data.get("marginal") is not None else None,
             )
         except DAMAGED as error:
             raise UserError(f"its final record is unreadable ({type(error).__name__}: {error})") from None
+
+
+def _losses(losses: dict, parts: tuple[str, ...]) -> dict[str, float]:
+    return {part: float(losses[part]) for part in parts}

@@ -2,7 +2,8 @@
 
     config.json        what was trained and how: a RunRecord (model, settings, data, machine)
     vocab.json         the characters, id 0 = '.'
-    split.json         the train / val / test names, so a run is self-contained
+    labels.json        a conditioned run's labels, with their training counts (the prior)
+    split.json         the train / val / test names (and labels), so a run is self-contained
     model.safetensors  the best weights by validation loss (safetensors: loading runs no code)
     metrics.jsonl      the initial loss, one JSON record per validation, then the RunResult
     samples.txt        names sampled from the final model
@@ -21,7 +22,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
 
-from villanueva.data import Split, Vocab
+from villanueva.bundled import BUNDLED_RUN
+from villanueva.data import LabelSet, Split, Vocab
 from villanueva.errors import UserError
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import load_weights
@@ -30,9 +32,10 @@ from villanueva.runs.lock import LOCK, RunLock
 from villanueva.runs.record import RunRecord, RunResult
 from villanueva.training import Checkpoint, TrainConfig
 
-CONFIG, VOCAB, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
+CONFIG, VOCAB, LABELS, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
     "config.json",
     "vocab.json",
+    "labels.json",
     "split.json",
     "model.safetensors",
     "metrics.jsonl",
@@ -50,7 +53,9 @@ class RunWriter:
         self.lock = RunLock(self.path)
 
     @classmethod
-    def create(cls, path: Path, record: RunRecord, vocab: Vocab, split: Split) -> "RunWriter":
+    def create(
+        cls, path: Path, record: RunRecord, vocab: Vocab, split: Split, labels: LabelSet | None = None
+    ) -> "RunWriter":
         path = Path(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
@@ -62,7 +67,9 @@ class RunWriter:
             _refuse_if_used(path)  # again, now that no other process can be filling it
             files.write_json(path / CONFIG, record.to_json())
             files.write_text(path / VOCAB, vocab.to_json() + "\n")
-            files.write_json(path / SPLIT, split.parts())
+            if labels is not None:
+                files.write_json(path / LABELS, labels.to_json())
+            files.write_json(path / SPLIT, split.to_json())
         except BaseException:
             writer.close()
             raise
@@ -125,6 +132,7 @@ class Run:
     vocab: Vocab
     split: Split
     model: NameModel  # untrained from read_run_setup; the best weights, in eval mode, from load_run
+    labels: LabelSet | None = None  # what a conditioned run's model is conditioned on
 
     @property
     def keep_accents(self) -> bool:
@@ -135,15 +143,28 @@ class Run:
     def train_config(self) -> TrainConfig:
         return self.record.settings.train
 
+    def label_weights(self, label: str | None = None) -> torch.Tensor | None:
+        """How a conditioned run's model should draw each name's label: from the prior, or from the
+        label or group `label` only; None for an unconditioned run (which refuses a label)."""
+        if self.labels is None:
+            if label is not None:
+                raise UserError(
+                    f"{self.path} is not conditioned on labels, so --label has nothing to choose; "
+                    "train with --condition or --label-column"
+                )
+            return None
+        return self.labels.weights(label)
+
     @property
     def names(self) -> set[str]:
         """Every name of the corpus the run learned from (all three parts of the split)."""
         return {*self.split.train, *self.split.val, *self.split.test}
 
 
-def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
-    """Read a finished run directory; any problem is a UserError that says which file is wrong."""
-    path = Path(path)
+def load_run(path: str | Path | None = None, device: str | torch.device = "cpu") -> Run:
+    """Read a finished run directory (None: the bundled model); any problem is a UserError that
+    says which file is wrong."""
+    path = BUNDLED_RUN if path is None else Path(path)
     if not path.is_dir():
         raise UserError(f"run directory not found: {path}")
     missing = [name for name in REQUIRED if not (path / name).is_file()]
@@ -180,12 +201,13 @@ def read_run_setup(path: Path) -> Run:
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
         split = Split(**_read_json(path / SPLIT))
-        model = build_model(record.model, record.settings.model_config, len(vocab))
+        labels = LabelSet.from_json(_read_json(path / LABELS)) if (path / LABELS).is_file() else None
+        model = build_model(record.model, record.settings.model_config, len(vocab), len(labels or ()))
     except UserError:
         raise
-    except (KeyError, TypeError, ValueError, OSError) as error:
-        raise UserError(f"{path} has an unreadable vocab or split: {error}") from None
-    return Run(path, record, vocab, split, model)
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as error:
+        raise UserError(f"{path} has an unreadable vocab, labels or split: {error}") from None
+    return Run(path, record, vocab, split, model, labels)
 
 
 def read_result(path: Path) -> RunResult | None:

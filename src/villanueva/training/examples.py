@@ -16,7 +16,8 @@ def trimmed(inputs: torch.Tensor, targets: torch.Tensor) -> Examples:
     if targets.dim() == 1:
         return inputs, targets
     width = int((targets != IGNORED).sum(1).max())  # padding only ever follows a name
-    return inputs[:, :width], targets[:, :width]
+    label_columns = inputs.shape[1] - targets.shape[1]  # a conditioned model's inputs start with one
+    return inputs[:, : label_columns + width], targets[:, :width]
 
 
 def characters(targets: torch.Tensor) -> int:

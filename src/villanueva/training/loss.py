@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from villanueva.data import Split, Vocab
+from villanueva.data.labels import LabelSet
 from villanueva.models.base import NameModel, model_device
 from villanueva.training.examples import IGNORED, characters
 
@@ -38,16 +39,27 @@ def split_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor) 
     return total.item() / characters(targets)
 
 
-def names_loss(model: NameModel, vocab: Vocab, names: list[str]) -> float:
+def names_loss(model: NameModel, vocab: Vocab, names: list[str], label_ids: list[int] | None = None) -> float:
     """The loss of `model` over a list of names (one part of a split)."""
-    contexts, targets = model.examples(names, vocab)
+    contexts, targets = model.examples(names, vocab, label_ids)
     device = model_device(model)
     return split_loss(model, contexts.to(device), targets.to(device))
 
 
-def split_losses(model: NameModel, vocab: Vocab, split: Split) -> dict[str, float]:
-    """{"train": loss, "val": loss, "test": loss}."""
-    return {part: names_loss(model, vocab, names) for part, names in split.parts().items()}
+def split_losses(
+    model: NameModel, vocab: Vocab, split: Split, labels: LabelSet | None = None
+) -> dict[str, float]:
+    """{"train": loss, "val": loss, "test": loss}; for a conditioned model, the conditional loss
+    (each name's true label given)."""
+    return {
+        part: names_loss(model, vocab, names, part_label_ids(split, labels, part))
+        for part, names in split.parts().items()
+    }
+
+
+def part_label_ids(split: Split, labels: LabelSet | None, part: str) -> list[int] | None:
+    """The label ids of the names of one part of the split, or None for an unconditioned run."""
+    return None if labels is None else labels.ids(split.labels[part])
 
 
 INITIAL_LOSS_EXAMPLES = 4096

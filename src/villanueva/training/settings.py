@@ -14,6 +14,7 @@ from villanueva.training.presets import Preset, preset
 from villanueva.training.recipes import recipe
 
 DEFAULT_MODEL = "mlp"
+DEFAULT_CONDITIONED_MODEL = "gru"  # the window models cannot be conditioned on a label
 DEFAULT_RECIPE = "fast"
 UNDESCRIBED = {"eval_every"}  # how often a run is checked, not what it learns: not worth a mention
 
@@ -32,10 +33,12 @@ def resolve(
     preset_name: str | None = None,
     train_options: dict | None = None,
     model_options: dict | None = None,
+    conditioned: bool = False,
 ) -> Settings:
-    """The settings of a run of `model` (default: the preset's, else mlp) trained with `recipe_name`
-    (default fast), changed by the preset `preset_name` and then by the options given."""
-    chosen = _chosen_preset(preset_name, model, recipe_name)
+    """The settings of a run of `model` (default: the preset's, else mlp, or gru for a run
+    conditioned on labels) trained with `recipe_name` (default fast), changed by the preset
+    `preset_name` and then by the options given."""
+    chosen = _chosen_preset(preset_name, model, recipe_name, conditioned)
     model = model or chosen.model
     recipe_name = recipe_name or DEFAULT_RECIPE
     train = recipe(model, recipe_name, **_overriding(chosen.training, train_options))
@@ -44,9 +47,9 @@ def resolve(
     )
 
 
-def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None) -> Preset:
+def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None, conditioned: bool) -> Preset:
     if name is None:
-        return Preset(DEFAULT_MODEL)
+        return Preset(DEFAULT_CONDITIONED_MODEL if conditioned else DEFAULT_MODEL)
     chosen = preset(name)
     if model not in (None, chosen.model):
         raise UserError(f"--preset {name} trains {chosen.model}; drop --model {model}")

@@ -1,0 +1,31 @@
+"""`villanueva labels [RUN]`: the labels a conditioned run knows, with their training names."""
+
+from villanueva.cli.options import add_run_arguments
+
+
+def add(commands):
+    parser = commands.add_parser(
+        "labels", help="the labels (provinces, communities) a run can sample and guess, with counts"
+    )
+    parser.set_defaults(command=run)
+    add_run_arguments(parser, bundled=True)
+    return parser
+
+
+def run(args) -> int:
+    from villanueva.errors import UserError
+    from villanueva.runs import load_run
+
+    labels = load_run(args.run).labels
+    if labels is None:
+        raise UserError(f"{args.run} is not conditioned on labels; train with --condition or --label-column")
+    count = dict(zip(labels.names, labels.counts))
+    width = max(map(len, [*labels.names, *labels.groups]))
+    print(f"{len(labels)} {labels.kind} labels (training names each):")
+    for name in labels.names:
+        print(f"  {name:{width}}  {count[name]:5,}")
+    if labels.groups:
+        print(f"{len(labels.groups)} communities, each a --label too (training names, its {labels.kind}s):")
+        for group, members in labels.groups.items():
+            print(f"  {group:{width}}  {sum(count[m] for m in members):5,}  {', '.join(members)}")
+    return 0

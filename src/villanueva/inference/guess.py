@@ -1,0 +1,69 @@
+"""Which label does a name sound like: P(label | name) by Bayes' rule over a conditioned model,
+
+    P(label | name) = P(label) P(name | label) / sum over labels of the same,
+
+with the run's prior P(label) and the model's likelihood of the whole name given each label. A
+label that groups others (a community, for a province run) gets the sum of its members'.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from villanueva.data import LabelSet, Vocab
+from villanueva.errors import UserError
+from villanueva.inference.score import cleaned_names, label_log_likelihoods
+from villanueva.models.base import NameModel
+
+
+@dataclass(frozen=True)
+class Guess:
+    name: str  # as cleaned for the model
+    labels: list[tuple[str, float]]  # the likeliest labels, most probable first, with P(label | name)
+
+
+def label_posteriors(model: NameModel, vocab: Vocab, labels: LabelSet, names: list[str]) -> torch.Tensor:
+    """P(label | name) for each (already cleaned) name and each label: float64 `(N, labels)`."""
+    joint = label_log_likelihoods(model, vocab, names, list(range(len(labels)))) + labels.prior().log()
+    return joint.softmax(dim=1)
+
+
+def guess_labels(
+    model: NameModel,
+    vocab: Vocab,
+    labels: LabelSet | None,
+    names: list[str],
+    *,
+    keep_accents: bool = False,
+    by: str | None = None,
+    top: int = 3,
+) -> list[Guess]:
+    """The `top` likeliest labels of each name; `by` a grouping of the labels (community, for a
+    province run) to sum them into."""
+    if labels is None:
+        raise UserError("this run is not conditioned on labels; train one with --condition or --label-column")
+    if top < 1:
+        raise UserError(f"--top must be positive, got {top}")
+    cleaned = cleaned_names(names, vocab, keep_accents)
+    posteriors = label_posteriors(model, vocab, labels, cleaned)
+    names_of, posteriors = _grouped(labels, posteriors, by)
+    best = posteriors.topk(min(top, len(names_of)), dim=1)
+    return [
+        Guess(name, [(names_of[i], p) for i, p in zip(ids, probabilities)])
+        for name, ids, probabilities in zip(cleaned, best.indices.tolist(), best.values.tolist())
+    ]
+
+
+def _grouped(labels: LabelSet, posteriors: torch.Tensor, by: str | None) -> tuple[list[str], torch.Tensor]:
+    if by is None or by == labels.kind:
+        return labels.names, posteriors
+    if not labels.groups or by != "community":
+        raise UserError(
+            f"a {labels.kind} run can only guess by {labels.kind}"
+            + (" or community" if labels.groups else "")
+        )
+    groups = list(labels.groups)
+    member_of = torch.zeros(len(labels), len(groups), dtype=posteriors.dtype)
+    for column, members in enumerate(labels.groups.values()):
+        member_of[labels.ids(members), column] = 1
+    return groups, posteriors @ member_of

@@ -1,0 +1,283 @@
+"""Labels: the province -> community table, labelled corpora and splits, conditioned models,
+marginal losses, guessing (on a tiny list where the answer is known) and sampling by label."""
+
+import csv
+import random
+
+import pytest
+import torch
+
+from villanueva.data import LabelSet, Vocab, load_corpus, split_names
+from villanueva.data.labels import COMMUNITIES, COMMUNITY_OF, folded
+from villanueva.errors import UserError
+from villanueva.inference import guess_labels, sample_names, score_names
+from villanueva.inference.score import label_log_likelihoods, marginal_loss
+from villanueva.models import build_model, make_config
+from villanueva.runs import load_run
+
+SYLLABLES = {"north": ["zu", "xa", "kez", "gux", "tza"], "south": ["lo", "ma", "nos", "del", "sol"]}
+
+
+def regional_names(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """Names of two regions that share no letter, so that a name's region is never in doubt."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        region = rng.choice(sorted(SYLLABLES))
+        rows.append(("".join(rng.choices(SYLLABLES[region], k=rng.randint(2, 4))), region))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def regions_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "places.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["name", "region"])
+        writer.writerows(regional_names(400))
+    return path
+
+
+@pytest.fixture(scope="module")
+def regions_run(regions_csv, tmp_path_factory):
+    from villanueva.cli import main
+
+    out = tmp_path_factory.mktemp("runs") / "regions"
+    args = ["train", "--data", str(regions_csv), "--column", "name", "--label-column", "region"]
+    args += ["--hidden", "32", "--steps", "300", "--eval-every", "100", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    return out
+
+
+# The label table.
+
+
+def test_every_embedded_province_has_one_of_nineteen_communities():
+    provinces = set(load_corpus(label="province").labels)
+    assert len(provinces) == 52 and provinces == set(COMMUNITY_OF)
+    assert len(COMMUNITIES) == 19 and {"Ceuta", "Melilla"} <= set(COMMUNITIES)
+    assert sum(len(members) for members in COMMUNITIES.values()) == 52
+    assert COMMUNITY_OF["Girona"] == "Cataluña" and COMMUNITY_OF["A Coruña"] == "Galicia"
+
+
+def test_the_embedded_provinces_are_spelled_officially():
+    provinces = set(load_corpus(label="province").labels)
+    assert {"A Coruña", "Illes Balears", "Las Palmas", "La Rioja", "Lleida"} <= provinces
+    assert not {"Coruña, A", "lerida"} & provinces
+
+
+def test_community_labels_follow_the_provinces():
+    by_province, by_community = load_corpus(label="province"), load_corpus(label="community")
+    assert by_province.names == by_community.names
+    assert by_community.labels == [COMMUNITY_OF[p] for p in by_province.labels]
+
+
+@pytest.fixture(scope="module")
+def province_labels():
+    corpus = load_corpus(label="province")
+    return LabelSet.from_labels("province", corpus.labels, corpus.labels)
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("girona", ["Girona"]),
+        ("A CORUNA", ["A Coruña"]),
+        ("Lérida", ["Lleida"]),
+        ("castilla la mancha", ["Albacete", "Ciudad Real", "Cuenca", "Guadalajara", "Toledo"]),
+        ("  Galicia ", ["A Coruña", "Lugo", "Ourense", "Pontevedra"]),
+        ("Euskadi", ["Bizkaia", "Gipuzkoa", "Álava"]),
+    ],
+)
+def test_labels_and_communities_are_matched_as_typed(province_labels, typed, expected):
+    assert sorted(province_labels.names[i] for i in province_labels.members(typed)) == sorted(expected)
+
+
+def test_an_unknown_label_names_the_closest(province_labels):
+    with pytest.raises(UserError, match="did you mean Girona"):
+        province_labels.members("Gironna")
+    with pytest.raises(UserError, match="unknown label 'Atlantis'"):
+        province_labels.members("Atlantis")
+
+
+def test_label_weights_keep_the_prior_within_a_group(province_labels):
+    weights = province_labels.weights("Galicia")
+    chosen = weights.nonzero().flatten().tolist()
+    assert sorted(province_labels.names[i] for i in chosen) == ["A Coruña", "Lugo", "Ourense", "Pontevedra"]
+    assert weights.sum().item() == pytest.approx(1)
+    prior = province_labels.prior()
+    assert weights[chosen[0]] / weights[chosen[1]] == pytest.approx(
+        (prior[chosen[0]] / prior[chosen[1]]).item()
+    )
+
+
+def test_labels_round_trip_through_json(province_labels):
+    assert LabelSet.from_json(province_labels.to_json()) == province_labels
+    assert folded("Castilla-La  Mancha") == "castilla la mancha"
+
+
+# Labelled data and splits.
+
+
+def test_a_csv_label_column(regions_csv):
+    corpus = load_corpus(str(regions_csv), "name", label="region")
+    assert set(corpus.labels) == {"north", "south"} and len(corpus.labels) == len(corpus.names)
+
+
+@pytest.mark.parametrize(
+    "path_kind, column, label, message",
+    [
+        ("csv", "name", "country", "has no column 'country'"),
+        ("txt", None, "region", "--label-column needs a CSV file"),
+        ("embedded", None, "country", "can be conditioned on province or community"),
+    ],
+)
+def test_bad_label_columns_are_one_line_errors(tmp_path, regions_csv, path_kind, column, label, message):
+    path = {"csv": str(regions_csv), "embedded": None}.get(path_kind)
+    if path_kind == "txt":
+        path = tmp_path / "names.txt"
+        path.write_text("Toro\nZamora\n", encoding="utf-8")
+    with pytest.raises(UserError, match=message):
+        load_corpus(path, column, label=label)
+
+
+def test_a_name_without_a_label_is_an_error(tmp_path):
+    path = tmp_path / "places.csv"
+    path.write_text("name,region\nToro,north\nZamora,\n", encoding="utf-8")
+    with pytest.raises(UserError, match="line 3: 'Zamora' has no region"):
+        load_corpus(str(path), "name", label="region")
+
+
+def test_labels_follow_their_names_through_the_split():
+    corpus = load_corpus(label="province")
+    plain, labelled = split_names(corpus.names), split_names(corpus.names, labels=corpus.labels)
+    assert labelled.parts() == plain.parts()
+    label_of = {}
+    for name, province in zip(corpus.names, corpus.labels):
+        label_of.setdefault(name, set()).add(province)
+    for part, names in labelled.parts().items():
+        assert all(label in label_of[name] for name, label in zip(names, labelled.labels[part]))
+
+
+# Conditioned models.
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_the_label_changes_every_prediction(kind):
+    vocab = Vocab.from_names(["abc"])
+    torch.manual_seed(0)
+    model = build_model(kind, make_config(kind, dropout=0.0), len(vocab), label_count=2).eval()
+    first, _ = model.examples(["abc", "abc"], vocab, [0, 1])
+    logits = model(first)
+    assert logits.shape == (2, 4, len(vocab))
+    assert not torch.isclose(logits[0], logits[1]).all(dim=1).any()  # every position differs
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_an_unconditioned_model_is_unchanged(kind):
+    """No label embedding, the same weights from the same seed: conditioning is only switched on."""
+    torch.manual_seed(0)
+    plain = build_model(kind, make_config(kind), 29)
+    torch.manual_seed(0)
+    again = build_model(kind, make_config(kind), 29, label_count=0)
+    assert "label_embedding.weight" not in plain.state_dict()
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), again.state_dict().values()))
+
+
+def test_window_models_cannot_be_conditioned():
+    with pytest.raises(UserError, match="cannot be conditioned.*gru, transformer"):
+        build_model("mlp", make_config("mlp"), 29, label_count=3)
+
+
+# A conditioned run on the two regions.
+
+
+def test_guess_finds_the_region_of_unseen_names(regions_run):
+    run = load_run(regions_run)
+    guesses = guess_labels(run.model, run.vocab, run.labels, ["zuxakez", "Tzaguxzu", "nosdelma", "solmalo"])
+    assert [guess.labels[0][0] for guess in guesses] == ["north", "north", "south", "south"]
+    assert all(guess.labels[0][1] > 0.95 for guess in guesses)
+    assert all(sum(p for _, p in guess.labels) == pytest.approx(1) for guess in guesses)  # two labels
+
+
+def test_sampling_by_label_gives_that_regions_names(regions_run):
+    run = load_run(regions_run)
+    north = set("".join(SYLLABLES["north"]))
+    names = sample_names(run.model, run.vocab, 50, seed=3, label_weights=run.label_weights("north"))
+    assert sum(set(name) <= north for name in names) >= 45
+    again = sample_names(run.model, run.vocab, 50, seed=3, label_weights=run.label_weights("north"))
+    assert names == again
+
+
+def test_the_marginal_likelihood_sums_the_label_out(regions_run):
+    run = load_run(regions_run)
+    names = ["zuxa", "lomas"]
+    per_label = label_log_likelihoods(run.model, run.vocab, names, [0, 1])
+    prior = run.labels.prior()
+    expected = [
+        -float(torch.logsumexp(per_label[i] + prior.log(), 0)) / (len(name) + 1)
+        for i, name in enumerate(names)
+    ]
+    scored = [loss for _, loss in score_names(run.model, run.vocab, names, label_weights=prior)]
+    assert scored == pytest.approx(expected)
+    # One label given: the conditional loss, which is the lower one for a name of that region.
+    north = [
+        loss for _, loss in score_names(run.model, run.vocab, names, label_weights=run.label_weights("north"))
+    ]
+    assert north[0] < scored[0] and north[1] > scored[1]
+    assert marginal_loss(run.model, run.vocab, names, run.labels) == pytest.approx(
+        -float(torch.logsumexp(per_label + prior.log(), 1).sum()) / (len("zuxa") + len("lomas") + 2)
+    )
+
+
+def test_a_conditioned_run_records_both_losses(regions_run, cli):
+    result = cli("eval", str(regions_run))
+    assert result.code == 0
+    lines = dict(line.rsplit(" loss ", 1) for line in result.out.splitlines())
+    assert set(lines) == {"train", "val", "test", "val marginal", "test marginal"}
+    # The regions are told apart by their letters, so knowing the label is worth about ln 2 per name.
+    assert float(lines["val"]) < float(lines["val marginal"])
+
+
+# The commands.
+
+
+def test_labels_command_lists_the_labels(regions_run, cli):
+    result = cli("labels", str(regions_run))
+    assert result.code == 0
+    assert result.out.splitlines()[0] == "2 region labels (training names each):"
+    counts = [int(line.split()[-1]) for line in result.out.splitlines()[1:]]
+    assert sum(counts) == len(load_run(regions_run).split.train)
+
+
+def test_guess_command(regions_run, cli):
+    result = cli("guess", "--run", str(regions_run), "Zuxa", "Lomas", "--top", "1")
+    assert result.code == 0
+    assert [line.split()[:2] for line in result.out.splitlines()] == [["zuxa", "north"], ["lomas", "south"]]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "{run}", "--label", "west"], "unknown label 'west'"),
+        (["guess", "--run", "{run}", "Zu", "--by", "community"], "can only guess by region"),
+        (["guess", "--run", "{run}", "Zu", "--top", "0"], "--top must be positive"),
+        (["guess", "--run", "{run}", "Zu!"], "not in this model's vocabulary"),
+        (["guess", "--run", "{tiny}", "Toro"], "not conditioned on labels"),
+        (["sample", "{tiny}", "--label", "north"], "not conditioned on labels"),
+        (["labels", "{tiny}"], "not conditioned on labels"),
+        (["train", "--condition", "province", "--data", "{csv}"], "--condition labels the embedded list"),
+        (["train", "--label-column", "region"], "--label-column needs --data"),
+        (["train", "--condition", "province", "--model", "mlp"], "'mlp' cannot be conditioned"),
+        (["train", "--condition", "country"], "invalid choice: 'country'"),
+    ],
+)
+def test_label_mistakes_are_one_line(regions_run, regions_csv, tiny_run, cli, tmp_path, args, message):
+    values = {"run": regions_run, "tiny": tiny_run, "csv": regions_csv}
+    args = [arg.format(**values) for arg in args] + (
+        ["--out", str(tmp_path / "out")] if args[0] == "train" else []
+    )
+    result = cli(*args)
+    assert result.code == 2
+    assert message in result.err and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
