@@ -18,7 +18,10 @@ The operations, each with one meaning for every kind:
 - `fit(inputs, targets)`: closed-form fitting before any gradient step (a no-op but for counting).
 - `learns_by_gradient()`: whether there is anything for an optimizer to do.
 - `start_decoding(count, prefix_ids)`, `next_logits(state)`, `extend(state, ids, keep)`: grow a
-  batch of names one character at a time (the sampler's loop), whatever the model reads.
+  batch of names one character at a time (the sampler's loop), whatever the model reads. A window
+  model's state is the ids so far; a whole-name model's is what it has computed so far (the GRU's
+  hidden state, the Transformer's keys and values), so each new character costs one step, not a
+  pass over the whole prefix.
 - `max_length`, `check_lengths(names)`: the longest name it can read.
 - `parameter_count()`: its size, as reported.
 
@@ -28,7 +31,7 @@ A whole-name model can also be conditioned on a label (a province, say): built w
 interface, and everything that calls it, is the same as for an unconditioned model.
 """
 
-from dataclasses import field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -90,7 +93,7 @@ class NameModel(nn.Module):
     # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs
     # to predict the next character of every name; here, the ids so far (start tokens first).
 
-    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> torch.Tensor:
+    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None):
         """The state of `count` names that all begin with `prefix_ids` (and, for a conditioned
         model, have the labels `label_ids`)."""
         device = model_device(self)
@@ -98,11 +101,11 @@ class NameModel(nn.Module):
         state[:, self.start_tokens :] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
         return self.with_labels(state, label_ids)
 
-    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
+    def next_logits(self, state) -> torch.Tensor:
         """Logits `(names, vocab)` of the next character of every name of the state."""
         raise NotImplementedError
 
-    def extend(self, state: torch.Tensor, next_ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    def extend(self, state, next_ids: torch.Tensor, keep: torch.Tensor):
         """The state after appending `next_ids`, keeping only the names where `keep` is true."""
         return torch.cat([state[keep], next_ids[keep, None]], dim=1)
 
@@ -138,11 +141,29 @@ class CountedModel(WindowModel):
         return sum(buffer.numel() for buffer in self.buffers())
 
 
+Cache = dict[str, torch.Tensor]  # what a whole-name model keeps of the names it has read, batch first
+
+
+@dataclass
+class Decoding:
+    """A batch of names being grown by a whole-name model: the logits of every name's next
+    character, and the model's cache of what it has read of each name."""
+
+    logits: torch.Tensor  # (names, vocab)
+    cache: Cache
+
+
 class WholeNameModel(NameModel):
     """Reads a whole name from its start token and predicts every position at once.
 
+    Every model of this kind is written as `read(idx, cache)`: the logits of the positions of `idx`,
+    continuing names of which `cache` holds what was computed so far, and the cache after them.
+    Training and scoring read whole names from an empty cache (`forward`); decoding reads the prefix
+    once, then one character per step, with exactly the same arithmetic.
+
     Conditioned, it learns one vector per label (`label_embedding`) that the model adds to its
-    input at every position (`read_labels`), so the label weighs on every prediction directly.
+    input at every position: `cache["label"]`, set when a name starts, so the label weighs on
+    every prediction directly.
     """
 
     can_condition = True
@@ -156,15 +177,50 @@ class WholeNameModel(NameModel):
         inputs, targets = whole_names(names, vocab, IGNORED)
         return self.with_labels(inputs, label_ids), targets
 
-    def read_labels(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
-        """The character ids of `idx`, and what to add to their embeddings: the label's vector,
-        shaped (B, 1, emb_dim) to reach every position, or 0 for an unconditioned model."""
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        """Logits `(B, T, vocab)` of names read from their start (after a label column if conditioned)."""
+        return self.read(*self.started(idx))[0]
+
+    def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
+        raise NotImplementedError
+
+    def started(self, idx: torch.Tensor) -> tuple[torch.Tensor, Cache]:
+        """The character ids of `idx` and the cache of names not yet read: empty, or holding the
+        label's vector, shaped (B, 1, emb_dim) to reach every position."""
         if self.label_embedding is None:
-            return idx, 0.0
-        return idx[:, 1:], self.label_embedding(idx[:, :1])
+            return idx, {}
+        return idx[:, 1:], {"label": self.label_embedding(idx[:, :1])}
+
+    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> Decoding:
+        logits, cache = self.read(*self.started(super().start_decoding(count, prefix_ids, label_ids)))
+        return Decoding(logits[:, -1], cache)
+
+    def next_logits(self, state: Decoding) -> torch.Tensor:
+        return state.logits
+
+    def extend(self, state: Decoding, next_ids: torch.Tensor, keep: torch.Tensor) -> Decoding:
+        cache = {name: tensor[keep] for name, tensor in state.cache.items()}
+        logits, cache = self.read(next_ids[keep, None], cache)
+        return Decoding(logits[:, -1], cache)
+
+
+class FullPrefixDecoding(nn.Module):
+    """A whole-name model decoded the slow way: at every step the whole prefix goes through the
+    model again (L^2 / 2 positions for a name of L characters). It is the reference incremental
+    decoding is tested and measured against, and a model in its own right to `sample_names`."""
+
+    def __init__(self, model: WholeNameModel):
+        super().__init__()
+        self.model, self.max_length = model, model.max_length
+
+    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> torch.Tensor:
+        return NameModel.start_decoding(self.model, count, prefix_ids, label_ids)
 
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
-        return self(state)[:, -1]
+        return self.model(state)[:, -1]
+
+    def extend(self, state: torch.Tensor, next_ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return NameModel.extend(self.model, state, next_ids, keep)
 
 
 def distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,7 +4,8 @@ predicts the next character at every position.
     Embedding -> Dropout -> GRU (layers deep) -> Dropout -> Linear
 
 Unlike a window model it has no fixed context: its state carries everything read so far, however
-long the name. One forward pass over a name scores all of its characters (Cho et al. 2014).
+long the name. One forward pass over a name scores all of its characters (Cho et al. 2014), and
+decoding carries that state from one character to the next (`cache["state"]`).
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from villanueva.models.base import WholeNameModel, dropout_field, require_positive, require_probability
+from villanueva.models.base import Cache, WholeNameModel, dropout_field, require_positive, require_probability
 
 
 @dataclass
@@ -45,7 +46,9 @@ class GRU(WholeNameModel):
         )
         self.output = nn.Linear(config.hidden, vocab_size)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        idx, label = self.read_labels(idx)
-        states, _ = self.gru(self.dropout(self.embedding(idx) + label))  # (B, T, hidden), causal by nature
-        return self.output(self.dropout(states))
+    def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
+        x = self.dropout(self.embedding(idx) + cache.get("label", 0.0))
+        # nn.GRU keeps its state layers first; the cache keeps every tensor batch first.
+        previous = cache["state"].transpose(0, 1).contiguous() if "state" in cache else None
+        states, last = self.gru(x, previous)  # states (B, T, hidden): causal by nature
+        return self.output(self.dropout(states)), {**cache, "state": last.transpose(0, 1)}

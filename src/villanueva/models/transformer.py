@@ -4,8 +4,10 @@
     Block: x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x))   (pre-LayerNorm)
 
 Position t attends to positions 0..t only, so the logits at t predict character t + 1 and one pass
-scores a whole name. Positions are learned, one vector per position up to `max_length`; longer
-names cannot be read, so training data with longer names is refused and sampling stops there.
+scores a whole name. Decoding keeps every block's keys and values (`cache`), so that each new
+character is one position through the blocks, attending to the cached ones. Positions are learned,
+one vector per position up to `max_length`; longer names cannot be read, so training data with
+longer names is refused and sampling stops there.
 """
 
 import math
@@ -16,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from villanueva.errors import UserError
-from villanueva.models.base import WholeNameModel, dropout_field, require_positive, require_probability
+from villanueva.models.base import Cache, WholeNameModel, dropout_field, require_positive, require_probability
 
 INIT_STD = 0.02  # GPT-2's: small weights, so the untrained model predicts almost uniformly
 
@@ -52,14 +54,21 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.emb_dim, config.emb_dim)
         self.proj_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """The attention output of the positions of `x`, which follow the positions whose keys and
+        values are `past` (None: `x` starts the names); returns it with the keys and values of all."""
         B, T, C = x.shape
         # (B, T, 3C) -> three (B, heads, T, C / heads)
         q, k, v = self.qkv(x).view(B, T, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        mask = None
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+            # Causal with an offset: new position i sees every past position and new ones up to i.
+            mask = torch.ones(T, k.shape[2], dtype=torch.bool, device=x.device).tril(k.shape[2] - T)
         y = F.scaled_dot_product_attention(
-            q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
+            q, k, v, attn_mask=mask, is_causal=past is None, dropout_p=self.dropout if self.training else 0.0
         )
-        return self.proj_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C)))
+        return self.proj_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C))), (k, v)
 
 
 class Block(nn.Module):
@@ -75,9 +84,10 @@ class Block(nn.Module):
             nn.Dropout(config.dropout),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attention(self.attention_norm(x))
-        return x + self.mlp(self.mlp_norm(x))
+    def forward(self, x: torch.Tensor, past=None):
+        attended, keys_values = self.attention(self.attention_norm(x), past)
+        x = x + attended
+        return x + self.mlp(self.mlp_norm(x)), keys_values
 
 
 class Transformer(WholeNameModel):
@@ -108,11 +118,16 @@ class Transformer(WholeNameModel):
             for layer in (block.attention.proj, block.mlp[2]):
                 layer.weight.mul_(1 / math.sqrt(2 * config.blocks))
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        idx, label = self.read_labels(idx)
-        positions = torch.arange(idx.shape[1], device=idx.device)
-        x = self.dropout(self.token_embedding(idx) + self.position_embedding(positions) + label)
-        for block in self.blocks:
-            x = block(x)
+    def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
+        read_so_far = cache["keys.0"].shape[2] if "keys.0" in cache else 0
+        positions = torch.arange(read_so_far, read_so_far + idx.shape[1], device=idx.device)
+        x = self.dropout(
+            self.token_embedding(idx) + self.position_embedding(positions) + cache.get("label", 0.0)
+        )
+        cache = dict(cache)
+        for i, block in enumerate(self.blocks):
+            past = (cache[f"keys.{i}"], cache[f"values.{i}"]) if read_so_far else None
+            x, (cache[f"keys.{i}"], cache[f"values.{i}"]) = block(x, past)
         x = self.final_norm(x)
-        return F.linear(x, self.token_embedding.weight) if self.output is None else self.output(x)
+        logits = F.linear(x, self.token_embedding.weight) if self.output is None else self.output(x)
+        return logits, cache
