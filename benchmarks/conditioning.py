@@ -26,7 +26,7 @@ from villanueva.bundled import BUILD_COMMAND, BUNDLED_RUN
 from villanueva.data import DataOptions, load_corpus
 from villanueva.data.labels import community_of
 from villanueva.experiment import train_run
-from villanueva.inference import sample_new_names
+from villanueva.inference import Constraints, sample
 from villanueva.inference.guess import label_posteriors
 from villanueva.runs import load_run, read_result
 from villanueva.training import resolve
@@ -163,9 +163,11 @@ def samples(run) -> None:
     print("\n## New names by province (seed 1; none is in the embedded list)")
     known = set(load_corpus().names)
     for province in PROVINCES_SHOWN:
-        names = sample_new_names(
-            run.model, run.vocab, 10, known, seed=1, label_weights=run.labels.weights(province)
+        weights = run.labels.weights(province)
+        batches = sample(
+            run.model, run.vocab, 10, Constraints(new_only=True), seed=1, label_weights=weights, known=known
         )
+        names = [sampled.name for batch in batches for sampled in batch]
         print(f"- **{province}**: {', '.join(names)}")
 
 

@@ -109,7 +109,7 @@ def test_score(cli, tiny_run):
     assert result.code == 0
     assert [line.split("  ", 1)[1] for line in result.out.splitlines()] == [
         "villanueva de la vera",
-        "torrelodones",
+        "torrelodones  (in training data)",  # a name of the run's data is marked
     ]
 
 

@@ -5,7 +5,7 @@ import torch
 
 from villanueva.data import Vocab, context_windows
 from villanueva.errors import UserError
-from villanueva.inference import sample_names, sample_new_names, score_names
+from villanueva.inference import Constraints, sample, sample_names, score_names
 from villanueva.models import build_model, make_config
 from villanueva.training import names_loss
 
@@ -49,12 +49,16 @@ def test_low_temperature_sharpens(bigram):
 
 def test_prefix_and_max_length(bigram):
     names = sample_names(*bigram, 10, seed=2, prefix="be", max_length=3)
-    assert all(name.startswith("be") and len(name) <= 5 for name in names)
+    assert len(names) == 10 and all(name.startswith("be") and len(name) <= 3 for name in names)
 
 
 def test_new_only_excludes_known_names(bigram):
     known = set(NAMES)
-    names = sample_new_names(*bigram, 15, known, seed=5)
+    names = [
+        s.name
+        for batch in sample(*bigram, 15, Constraints(new_only=True), seed=5, known=known)
+        for s in batch
+    ]
     assert len(names) == len(set(names)) == 15
     assert not known & set(names)
 
@@ -98,11 +102,11 @@ def test_distinct_windows_go_through_the_model_once_and_map_back_to_every_row():
 
 
 def test_sampled_characters_follow_the_models_probabilities():
-    from villanueva.inference.sample import _cumulative_probabilities, _draw
+    from villanueva.inference.sample import Drawing, _cumulative_probabilities, _draw
 
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0.0]])).expand(200_000, 4)
-    drawn = _draw(_cumulative_probabilities(logits, None), torch.Generator().manual_seed(1))
+    drawn = _draw(_cumulative_probabilities(logits, Drawing()), torch.Generator().manual_seed(1))
     frequencies = torch.bincount(drawn, minlength=4) / len(drawn)
     assert torch.allclose(frequencies, torch.tensor([0.5, 0.3, 0.2, 0.0]), atol=0.005)
-    top_two = _draw(_cumulative_probabilities(logits, 2), torch.Generator().manual_seed(1))
+    top_two = _draw(_cumulative_probabilities(logits, Drawing(top_k=2)), torch.Generator().manual_seed(1))
     assert set(top_two.tolist()) == {0, 1}

@@ -11,9 +11,10 @@ from torch import nn
 
 from villanueva.data import Vocab, load_corpus, split_names, whole_names
 from villanueva.errors import UserError
-from villanueva.inference import sample_names, score_names
+from villanueva.inference import Constraints, Drawing, sample, sample_names, score_names
+from villanueva.inference.sample import _generate
 from villanueva.models import build_model, make_config
-from villanueva.models.base import WholeNameModel, WindowModel
+from villanueva.models.base import FullPrefixDecoding, WholeNameModel, WindowModel
 from villanueva.runs.run import METRICS
 from villanueva.training import Callbacks, TrainConfig, batch_loss, initial_loss, names_loss, train
 from villanueva.training.examples import IGNORED, trimmed
@@ -157,6 +158,10 @@ def test_names_longer_than_the_positions_are_refused():
         model.examples(NAMES, VOCAB)
 
 
+def names_of(batches) -> list[str]:
+    return [sampled.name for batch in batches for sampled in batch]
+
+
 # --- sampling and scoring ----------------------------------------------------------------------
 
 
@@ -180,8 +185,60 @@ def greedy(model, prefix: str, limit: int) -> str:
 @pytest.mark.parametrize("prefix", ["", "val"])
 def test_top_1_sampling_is_greedy_decoding_of_the_prefix(name, prefix):
     model = tiny(name)
-    names = sample_names(model, VOCAB, 3, top_k=1, seed=0, prefix=prefix, max_length=15)
-    assert names == [greedy(model, prefix, 15)] * 3
+    expected = greedy(model, prefix, 41 - len(prefix))  # longer than 40 characters: it never ends by then
+    constraints = Constraints(starts_with=prefix, max_length=40)
+    batches = sample(model, VOCAB, 3, constraints, Drawing(top_k=1), seed=0, budget=30)
+    # A name that would go on past the limit is dropped, never cut: greedy decoding ends in time or never.
+    assert [s.name for batch in batches for s in batch] == ([expected] * 3 if len(expected) <= 40 else [])
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+@pytest.mark.parametrize("label_count", [0, 3])
+def test_incremental_decoding_gives_the_logits_of_reading_the_whole_prefix(name, label_count):
+    torch.manual_seed(1)
+    config = make_config(name, **TINY[name])
+    model = build_model(name, config, len(VOCAB), label_count).double().eval()
+    count, prefix = 6, VOCAB.encode("la ")
+    labels = torch.randint(label_count, (count,)).tolist() if label_count else None
+    ids = model.with_labels(torch.tensor([[0, *prefix]] * count), labels)
+    state = model.start_decoding(count, prefix, labels)
+    with torch.no_grad():
+        for step in range(12):
+            assert torch.allclose(model.next_logits(state), model(ids)[:, -1], rtol=0, atol=1e-12), step
+            next_ids = torch.randint(1, len(VOCAB), (len(ids),))
+            keep = torch.rand(len(ids)) > 0.15  # names leave the batch as they end
+            ids = torch.cat([ids[keep], next_ids[keep, None]], dim=1)
+            state = model.extend(state, next_ids, keep)
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+@pytest.mark.parametrize("label_count", [0, 3])
+def test_incremental_decoding_samples_the_names_of_full_prefix_decoding(name, label_count):
+    torch.manual_seed(2)
+    model = build_model(name, make_config(name, **TINY[name]), len(VOCAB), label_count).eval()
+    weights = torch.full((label_count,), 1 / label_count) if label_count else None
+    for prefix, drawing in (
+        ("", Drawing(temperature=2.0)),
+        ("la ", Drawing(temperature=1.5, top_k=12, top_p=0.95)),
+    ):
+        # An untrained model's names often go on past 100 characters (a high temperature makes its end
+        # token likelier), and a small budget bounds the work.
+        fast, slow = (
+            names_of(
+                sample(
+                    m,
+                    VOCAB,
+                    300,
+                    Constraints(starts_with=prefix),
+                    drawing,
+                    seed=3,
+                    label_weights=weights,
+                    budget=3000,
+                )
+            )
+            for m in (model, FullPrefixDecoding(model))
+        )
+        assert fast == slow and len(fast) > 100
 
 
 @pytest.mark.parametrize("name", NEW_MODELS)
@@ -196,17 +253,21 @@ def test_temperature_sharpens_the_next_character_distribution(name):
             logits = model(torch.tensor([([0] * model.block_size + context)[-model.block_size :]]))[0]
     expected = torch.softmax(logits / temperature, dim=0)
     top = int(expected.argmax())
-    names = sample_names(model, VOCAB, 2000, temperature=temperature, seed=3, prefix=prefix, max_length=1)
-    share = sum((n[len(prefix) :] or ".") == VOCAB.chars[top] for n in names) / len(names)
+    # The decoding loop itself, one character deep: the first character drawn after the prefix
+    # (whole names at this temperature could go on past any length limit, and be dropped).
+    rows, _ = _generate(model, 2000, context, None, Drawing(temperature), torch.Generator().manual_seed(3), 0)
+    share = sum((row or [0])[0] == top for row in rows) / len(rows)
     p = expected[top].item()
-    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(names)) + 1e-3, (share, p)
+    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(rows)) + 1e-3, (share, p)
     assert sample_names(model, VOCAB, 20, seed=4) == sample_names(model, VOCAB, 20, seed=4)
     assert sample_names(model, VOCAB, 20, seed=4) != sample_names(model, VOCAB, 20, seed=5)
 
 
-def test_sampling_stops_at_the_transformers_last_position():
+def test_sampling_never_goes_past_the_transformers_last_position():
     model = tiny("transformer", max_length=6)
-    assert all(len(n) <= 6 for n in sample_names(model, VOCAB, 50, seed=0, temperature=3.0))
+    names = sample_names(model, VOCAB, 50, seed=0, temperature=3.0)
+    assert len(names) == 50 and all(len(n) <= 6 for n in names)
+    # A name already as long as the model reads can only end there: only those that do are kept.
     assert sample_names(model, VOCAB, 2, seed=0, prefix="alcala") == ["alcala", "alcala"]
     with pytest.raises(UserError, match="at most 6"):
         sample_names(model, VOCAB, 2, prefix="alcalas")
@@ -255,7 +316,7 @@ def test_train_eval_sample_score(cli, tiny_names_file, tmp_path, name):
     assert sampled.code == 0 and len(sampled.out.splitlines()) == 7
     assert all(line.startswith("vi") for line in sampled.out.splitlines())
     scored = cli("score", "--run", str(run), "Villalba", "Toro")
-    assert scored.code == 0 and scored.out.splitlines()[0].endswith("  villalba")
+    assert scored.code == 0 and scored.out.splitlines()[0].endswith("  villalba  (in training data)")
 
 
 def test_regularisation_options_reach_the_run(cli, tiny_names_file, tmp_path):

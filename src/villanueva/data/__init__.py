@@ -1,7 +1,7 @@
 """The data stage: names -> cleaned Corpus -> Vocab -> Split -> index tensors."""
 
 from villanueva.data.clean import clean_name, clean_prefix
-from villanueva.data.corpus import EMBEDDED, Corpus, load_corpus
+from villanueva.data.corpus import EMBEDDED, Corpus, load_corpus, read_name_lines
 from villanueva.data.labels import LabelSet
 from villanueva.data.options import DataOptions
 from villanueva.data.split import NOTEBOOK_SEED, Split, split_names
@@ -21,6 +21,7 @@ __all__ = [
     "clean_prefix",
     "context_windows",
     "load_corpus",
+    "read_name_lines",
     "split_names",
     "whole_names",
 ]

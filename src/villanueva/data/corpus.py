@@ -7,6 +7,7 @@ that the seed-compatible split sees the same list) and, when the source has them
 
 import csv
 import io
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -59,6 +60,19 @@ def load_corpus(
     return _cleaned(raws, labels, source, keep_accents)
 
 
+def read_name_lines(path: str, what: str = "names file") -> list[str]:
+    """The non-blank lines of a text file of names, one per line, as typed ("-": standard input);
+    a missing, unreadable, non-UTF-8 or empty file is a UserError naming `what` it was given as."""
+    if path == "-":
+        text = _decoded(sys.stdin.buffer.read(), "standard input")
+    else:
+        text = _read_text(Path(path))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise UserError(f"the {what} {path} holds no names (it is empty)")
+    return lines
+
+
 def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accents: bool) -> Corpus:
     kept = [(clean_name(raw, keep_accents), i) for i, raw in enumerate(raws)]
     kept = [(name, i) for name, i in kept if name]
@@ -89,13 +103,18 @@ def _read_text(path: Path) -> str:
             raise UserError(f"data file not found: {path}")
         if not path.is_file():
             raise UserError(f"data path is not a file: {path}")
-        return path.read_bytes().decode("utf-8-sig")  # -sig: tolerate the BOM spreadsheets write
-    except UnicodeDecodeError as error:
-        raise UserError(
-            f"{path} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and try again"
-        ) from None
+        return _decoded(path.read_bytes(), path)
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _decoded(data: bytes, source) -> str:
+    try:
+        return data.decode("utf-8-sig")  # -sig: tolerate the BOM spreadsheets write
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"{source} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8 and try again"
+        ) from None
 
 
 def _csv_header(text: str, path: str | Path) -> list[str]:

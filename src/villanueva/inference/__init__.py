@@ -1,17 +1,22 @@
-"""Consumers of a trained model or run: sample new names, score names, evaluate a run."""
+"""Consumers of a trained model or run: sample new names, score names, guess labels, evaluate a run."""
 
+from villanueva.inference.constraints import Constraints
 from villanueva.inference.evaluate import evaluate_run
 from villanueva.inference.guess import Guess, guess_labels
-from villanueva.inference.sample import sample_names, sample_new_names
+from villanueva.inference.sample import Drawing, Sampled, SampleReport, sample, sample_names
 from villanueva.inference.score import marginal_loss, marginal_losses, score_names
 
 __all__ = [
+    "Constraints",
+    "Drawing",
     "Guess",
-    "guess_labels",
+    "SampleReport",
+    "Sampled",
     "evaluate_run",
+    "guess_labels",
     "marginal_loss",
     "marginal_losses",
+    "sample",
     "sample_names",
-    "sample_new_names",
     "score_names",
 ]

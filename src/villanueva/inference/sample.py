@@ -1,28 +1,181 @@
-"""Invent names: sample many at once, one character per step for the whole batch.
+"""Invent names: sample many at once, one character per step for the whole batch, under constraints.
 
-All names grow together, one character per model call for the whole batch; a name that has
-produced the end token leaves the batch, and the loop stops when none is left. The cost is
+All names of a round grow together, one character per model call for the whole batch; a name that
+has produced the end token leaves the batch, and the round ends when none is left. The cost is
 (longest name) model calls over (total characters) rows, not (number of names x name length)
 model calls of one row as in the notebooks' one-name-at-a-time loop.
 
-What the model reads to predict the next character is its kind's business (models/base.py): the
-loop only starts a decoding state, asks for the next logits and extends the state.
+Constraints (inference/constraints.py) are met exactly: the start by conditioning, the length
+limit by dropping a name as soon as it grows past it, the rest by rejection. Rounds are drawn until
+enough names pass or a budget of candidate names is spent; `SampleReport` says how it went, and
+which constraint rejected the most. What the model reads to predict the next character is its
+kind's business (models/base.py): the loop only starts a decoding state, asks for the next logits
+and extends the state.
 """
 
+import math
 import secrets
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import torch
 
-from villanueva.data import END, Vocab
+from villanueva.data import Vocab
 from villanueva.errors import UserError
+from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.models.base import NameModel, model_device
 
-MAX_LENGTH = 100
-CHUNK = 16_384  # names generated together
-NEW_NAME_ROUNDS = 50
+CHUNK = 16_384  # names generated together: bounds the memory of a round
+MIN_BUDGET, BUDGET_PER_NAME = 100_000, 100  # candidate names drawn at most, by default
 
 
-@torch.no_grad()
+@dataclass(frozen=True)
+class Drawing:
+    """How each next character is drawn from the model's probabilities."""
+
+    temperature: float = 1.0  # below 1: safer, more typical; above 1: wilder
+    top_k: int | None = None  # only the k likeliest characters
+    top_p: float | None = None  # only the likeliest characters that together have probability p
+
+    def __post_init__(self):
+        if not 0 < self.temperature < math.inf:
+            raise UserError(f"--temperature must be greater than 0 and finite, got {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise UserError(f"--top-k must be positive, got {self.top_k}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise UserError(f"--top-p must be above 0 and at most 1, got {self.top_p}")
+
+
+@dataclass(frozen=True)
+class Sampled:
+    name: str
+    label_id: int | None  # the label it was drawn with, for a conditioned model
+
+
+@dataclass
+class SampleReport:
+    """How a constrained sample went: names found of those asked for, candidates drawn, and for
+    each constraint how many candidates it tested and how many passed."""
+
+    asked: int = 0
+    budget: int = 0
+    found: int = 0
+    candidates: int = 0
+    tested: Counter = field(default_factory=Counter)
+    passed: Counter = field(default_factory=Counter)
+
+    @property
+    def complete(self) -> bool:
+        return self.found >= self.asked
+
+    def hardest(self) -> tuple[str, float] | None:
+        """The constraint that passed the smallest share of the candidates it tested."""
+        rates = {rule: self.passed[rule] / count for rule, count in self.tested.items() if count}
+        return min(rates.items(), key=lambda item: item[1]) if rates else None
+
+    def shortfall(self) -> str:
+        """One line on why fewer names than asked were found."""
+        line = (
+            f"found {self.found:,} of {self.asked:,} names in {self.candidates:,} candidates "
+            f"(the budget; raise it with --budget)"
+        )
+        hardest = self.hardest()
+        if hardest is not None:
+            line += f"; the hardest constraint is {hardest[0]}, met by {hardest[1]:.2%} of the candidates"
+        return line
+
+
+def sample(
+    model: NameModel,
+    vocab: Vocab,
+    count: int,
+    constraints: Constraints = Constraints(),
+    drawing: Drawing = Drawing(),
+    *,
+    seed: int | None = None,
+    label_weights: torch.Tensor | None = None,
+    known: frozenset[str] | set[str] = frozenset(),
+    budget: int | None = None,
+    report: SampleReport | None = None,
+) -> Iterator[list[Sampled]]:
+    """Yield up to `count` names meeting `constraints` (already cleaned for `vocab`), batch by
+    batch as they are found, in bounded memory. Same seed, same names.
+
+    A conditioned model needs `label_weights`, how likely each label is to be drawn for a name
+    (LabelSet.weights: the prior, or the labels of one province or community). `known` are the
+    names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
+    asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
+    _check(count, seed, budget)
+    constraints.check_fits(model.max_length)
+    prefix_ids = vocab.encode(constraints.starts_with)
+    report = report if report is not None else SampleReport()
+    report.asked, report.budget = count, budget or max(MIN_BUDGET, BUDGET_PER_NAME * count)
+    novelty = Novelty(known, constraints.min_distance) if constraints.novel else None
+    generator = torch.Generator(device=model_device(model))
+    generator.manual_seed(seed if seed is not None else secrets.randbits(63))
+    # Everything above is checked now, before the caller writes anything; the rounds run as it reads.
+    return _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report)
+
+
+def _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report):
+    model.eval()
+    longest = (
+        constraints.max_length if model.max_length is None else min(constraints.max_length, model.max_length)
+    )
+    length_rule = f"--max-length {longest}"  # a name longer is dropped as soon as it grows past it
+    rules = constraints.rules()
+    returned: set[str] = set()  # with novelty, so that every name is returned once
+    while not report.complete and report.candidates < report.budget:
+        size = _round_size(report)
+        label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
+        rows, ended = _generate(
+            model, size, prefix_ids, label_ids, drawing, generator, longest - len(prefix_ids)
+        )
+        report.candidates += size
+        report.tested[length_rule] += size
+        report.passed[length_rule] += int(ended.sum())
+        labels = [None] * size if label_ids is None else label_ids.tolist()
+        candidates = [
+            Sampled(constraints.starts_with + vocab.decode(ids), label)
+            for ids, label, complete in zip(rows, labels, ended.tolist())
+            if complete
+        ]
+        found = _passing(candidates, rules, novelty, returned, report)[: report.asked - report.found]
+        report.found += len(found)
+        if found:
+            yield found
+
+
+def _passing(candidates, rules, novelty, returned: set[str], report: SampleReport) -> list[Sampled]:
+    """The candidates that meet every rule, counting for each rule the ones it tested and passed."""
+    for option, test in rules:
+        report.tested[option] += len(candidates)
+        candidates = [c for c in candidates if test(c.name)]
+        report.passed[option] += len(candidates)
+    if novelty is not None:
+        report.tested[novelty.option] += len(candidates)
+        is_new = novelty.new([c.name for c in candidates])
+        fresh = []
+        for candidate, new in zip(candidates, is_new):
+            if new and candidate.name not in returned:
+                returned.add(candidate.name)
+                fresh.append(candidate)
+        candidates = fresh
+        report.passed[novelty.option] += len(candidates)
+    return candidates
+
+
+def _round_size(report: SampleReport) -> int:
+    """Candidates to draw next: as many as should give the names still missing at the pass rate
+    seen so far (exactly them while nothing has been rejected), within CHUNK and the budget."""
+    missing = report.asked - report.found
+    if report.candidates and report.found < report.candidates:
+        rate = (report.found + 1) / (report.candidates + 1)
+        missing = math.ceil(missing / rate * 1.2)
+    return max(1, min(missing, CHUNK, report.budget - report.candidates))
+
+
 def sample_names(
     model: NameModel,
     vocab: Vocab,
@@ -30,36 +183,24 @@ def sample_names(
     *,
     temperature: float = 1.0,
     top_k: int | None = None,
+    top_p: float | None = None,
     seed: int | None = None,
     prefix: str = "",
     max_length: int = MAX_LENGTH,
     label_weights: torch.Tensor | None = None,
 ) -> list[str]:
-    """Return `count` names, each starting with `prefix`. Same seed, same names.
-
-    A conditioned model needs `label_weights`, how likely each label is to be drawn for a name
-    (LabelSet.weights: the prior, or the labels of one province or community)."""
-    _check(count, temperature, top_k, seed)
-    if END in prefix:
-        raise UserError(f"--prefix must not contain {END!r}: it is the end-of-name token")
-    prefix_ids = vocab.encode(prefix)
-    limit = model.max_length  # a Transformer cannot read past its positions
-    if limit is not None:
-        if len(prefix_ids) > limit:
-            raise UserError(
-                f"--prefix has {len(prefix_ids)} characters; this model reads names of at most {limit}"
-            )
-        max_length = min(max_length, limit - len(prefix_ids))
-    generator = torch.Generator(device=model_device(model))
-    generator.manual_seed(seed if seed is not None else secrets.randbits(63))
-    model.eval()
-    names = []
-    for start in range(0, count, CHUNK):  # bounded memory however many names are asked for
-        size = min(CHUNK, count - start)
-        label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
-        rows = _generate(model, size, prefix_ids, label_ids, temperature, top_k, generator, max_length)
-        names += [prefix + vocab.decode(_until_end(row)) for row in rows]
-    return names
+    """`count` names (up to `max_length` characters each), each starting with `prefix` (already
+    cleaned); fewer only if the budget of candidates is spent first. Same seed, same names."""
+    batches = sample(
+        model,
+        vocab,
+        count,
+        Constraints(starts_with=prefix, max_length=max_length).cleaned(vocab, keep_accents=True),
+        Drawing(temperature, top_k, top_p),
+        seed=seed,
+        label_weights=label_weights,
+    )
+    return [sampled.name for batch in batches for sampled in batch]
 
 
 def _generate(
@@ -67,28 +208,33 @@ def _generate(
     count: int,
     prefix_ids: list[int],
     label_ids: torch.Tensor | None,
-    temperature: float,
-    top_k: int | None,
+    drawing: Drawing,
     generator: torch.Generator,
-    max_length: int,
-) -> list[list[int]]:
-    """Ids of `count` continuations of the prefix, each up to its end token (0) or max_length."""
+    most: int,
+) -> tuple[list[list[int]], torch.Tensor]:
+    """Ids of `count` continuations of the prefix, each up to its end token (0) or `most`
+    characters, and whether each ended: one that has not after `most` characters never will
+    within the limit, and is dropped from the batch then."""
     device = model_device(model)
     state = model.start_decoding(count, prefix_ids, label_ids)
-    generated = torch.zeros(count, max_length, dtype=torch.long, device=device)
+    generated = torch.zeros(count, most + 1, dtype=torch.long, device=device)
+    ended = torch.zeros(count, dtype=torch.bool, device=device)
     growing = torch.arange(count, device=device)  # the rows of `generated` that have not ended
-    for position in range(max_length):
-        next_ids = _draw(_cumulative_probabilities(model.next_logits(state) / temperature, top_k), generator)
+    for position in range(most + 1):
+        next_ids = _draw(
+            _cumulative_probabilities(model.next_logits(state) / drawing.temperature, drawing), generator
+        )
         generated[growing, position] = next_ids
         # Drop the rows that just ended, so that every model call works for live names only: a
         # batch's longest name is several times its average, and computing finished rows until
         # then would cost several times the work.
         going_on = next_ids != 0
-        if not going_on.any():
-            return generated[:, : position + 1].tolist()
+        ended[growing[~going_on]] = True
+        if not going_on.any() or position == most:
+            break
         growing = growing[going_on]
         state = model.extend(state, next_ids, going_on)
-    return generated.tolist()
+    return [_until_end(row) for row in generated.tolist()], ended.cpu()
 
 
 def _draw_labels(weights: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -96,23 +242,30 @@ def _draw_labels(weights: torch.Tensor, count: int, generator: torch.Generator) 
     return _draw(cumulative.expand(count, -1).contiguous(), generator)
 
 
-def _check(count: int, temperature: float, top_k: int | None, seed: int | None) -> None:
+def _check(count: int, seed: int | None, budget: int | None) -> None:
     if count < 1:
         raise UserError(f"the number of names must be positive, got {count}")
-    if not temperature > 0:
-        raise UserError(f"--temperature must be greater than 0, got {temperature}")
-    if seed is not None and not 0 <= seed < 2**63 - NEW_NAME_ROUNDS:
-        raise UserError(f"--seed must be between 0 and 2**63 - {NEW_NAME_ROUNDS + 1}, got {seed}")
-    if top_k is not None and top_k < 1:
-        raise UserError(f"--top-k must be positive, got {top_k}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UserError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+    if budget is not None and budget < 1:
+        raise UserError(f"--budget must be positive, got {budget}")
 
 
-def _cumulative_probabilities(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
-    if top_k is not None and top_k < logits.shape[1]:
+def _cumulative_probabilities(logits: torch.Tensor, drawing: Drawing) -> torch.Tensor:
+    """Cumulative probabilities of each row's characters, with the ones top-k and top-p leave out
+    at probability 0 (their cumulative value repeats the previous one, so they are never drawn)."""
+    if drawing.top_k is not None and drawing.top_k < logits.shape[1]:
         # scatter, not a threshold: exactly k candidates even when logits tie
-        top = logits.topk(top_k, dim=1)
+        top = logits.topk(drawing.top_k, dim=1)
         logits = torch.full_like(logits, float("-inf")).scatter(1, top.indices, top.values)
-    return torch.softmax(logits.float(), dim=1).cumsum(dim=1)
+    probabilities = torch.softmax(logits.float(), dim=1)
+    if drawing.top_p is not None and drawing.top_p < 1:
+        # The nucleus: the likeliest characters up to and including the one that reaches top_p.
+        ordered, order = probabilities.sort(dim=1, descending=True)
+        before = ordered.cumsum(dim=1) - ordered  # probability of the likelier characters
+        ordered = ordered.masked_fill(before >= drawing.top_p, 0.0)
+        probabilities = torch.zeros_like(probabilities).scatter(1, order, ordered)
+    return probabilities.cumsum(dim=1)
 
 
 def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -120,27 +273,12 @@ def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     probabilities. (torch.multinomial draws an exponential number per candidate instead, which
     made it the costliest step of sampling after the model itself.)"""
     uniform = torch.rand(len(cumulative), 1, generator=generator, device=cumulative.device)
-    drawn = torch.searchsorted(cumulative, uniform * cumulative[:, -1:], right=True)
-    return drawn.squeeze(1).clamp_(max=cumulative.shape[1] - 1)  # u * total can round up to total
+    total = cumulative[:, -1:].contiguous()
+    drawn = torch.searchsorted(cumulative, uniform * total, right=True)
+    # u * total can round up to total: then the draw is the last id of positive probability, the
+    # first whose cumulative probability reaches the total.
+    return torch.minimum(drawn, torch.searchsorted(cumulative, total)).squeeze(1)
 
 
 def _until_end(ids: list[int]) -> list[int]:
     return ids[: ids.index(0)] if 0 in ids else ids
-
-
-def sample_new_names(
-    model: NameModel, vocab: Vocab, count: int, known: set[str], *, seed: int | None = None, **options
-) -> list[str]:
-    """Return `count` distinct names that are not in `known`, sampling in rounds until found."""
-    seed = seed if seed is not None else secrets.randbits(63)
-    found: dict[str, None] = {}  # a dict keeps the order of discovery
-    for round_number in range(NEW_NAME_ROUNDS):
-        for name in sample_names(model, vocab, count, seed=seed + round_number, **options):
-            if name not in known and len(found) < count:
-                found[name] = None
-        if len(found) == count:
-            return list(found)
-    raise UserError(
-        f"found only {len(found)} new names in {NEW_NAME_ROUNDS * count} samples: the "
-        "model mostly repeats known names (try a higher --temperature)"
-    )

@@ -14,7 +14,7 @@ from villanueva.models.base import NameModel, model_device
 from villanueva.training import batch_loss
 from villanueva.training.examples import IGNORED
 
-NAMES_PER_PASS = 4096  # bounds the memory of scoring a long list
+PADDED_CHARACTERS_PER_PASS = 32_768  # bounds the memory of one forward pass, however many names
 
 
 def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[str]:
@@ -23,34 +23,71 @@ def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[st
     for raw, name in zip(names, cleaned):
         if not name:
             raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
-        vocab.encode(name)  # a clear error naming this name, before they are joined into examples
+    # One check of every character at once; the first name that fails is encoded alone, for its error.
+    unknown = set("".join(cleaned)) - vocab.index.keys()
+    if unknown:
+        vocab.encode(next(name for name in cleaned if not unknown.isdisjoint(name)))
     return cleaned
 
 
-@torch.no_grad()
 def log_likelihoods(model: NameModel, vocab: Vocab, names: list[str], label_ids=None) -> torch.Tensor:
     """log P(name), or log P(name | label) for a conditioned model, of each name: float64 `(N,)`."""
+    totals = torch.empty(len(names), dtype=torch.float64)
+    for rows, lengths, scored in _scored(model, vocab, names, label_ids):
+        owner = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(lengths))
+        totals[rows] = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, owner, scored)
+    return totals
+
+
+def character_log_likelihoods(
+    model: NameModel, vocab: Vocab, names: list[str], label_ids=None
+) -> list[torch.Tensor]:
+    """log P(character | the name before it) of each character and the end token of each name."""
+    characters: list[torch.Tensor] = [torch.empty(0)] * len(names)
+    for rows, lengths, scored in _scored(model, vocab, names, label_ids):
+        for row, values in zip(rows, scored.split(lengths)):
+            characters[row] = values
+    return characters
+
+
+@torch.no_grad()
+def _scored(model: NameModel, vocab: Vocab, names: list[str], label_ids):
+    """For each group of names scored in one pass: their positions in `names`, their lengths with
+    the end token, and the log-probability of each of their characters, name after name."""
     model.eval()
-    parts = []
-    for start in range(0, len(names), NAMES_PER_PASS):
-        chunk = names[start : start + NAMES_PER_PASS]
-        labels = None if label_ids is None else label_ids[start : start + NAMES_PER_PASS]
+    device = model_device(model)
+    for rows in _passes(names):
+        chunk = [names[i] for i in rows]
+        labels = None if label_ids is None else [label_ids[i] for i in rows]
         inputs, targets = model.examples(chunk, vocab, labels)
-        device = model_device(model)
         losses = batch_loss(model(inputs.to(device)), targets.to(device), reduction="none").cpu().double()
         # Whatever the model's kind, its scored targets, read in row-major order, are the names'
         # characters and end tokens one name after another: len(name) + 1 for each.
-        scored = losses[(targets != IGNORED).flatten()]
-        owner = torch.repeat_interleave(torch.arange(len(chunk)), torch.tensor([len(n) + 1 for n in chunk]))
-        parts.append(-torch.zeros(len(chunk), dtype=torch.float64).index_add_(0, owner, scored))
-    return torch.cat(parts)
+        yield rows, [len(name) + 1 for name in chunk], -losses[(targets != IGNORED).flatten()]
+
+
+def _passes(names: list[str]):
+    """The positions of `names` in groups to score in one pass each: by length, so that a whole-name
+    model's rows (padded to the longest of the group) are little padding, and with at most
+    PADDED_CHARACTERS_PER_PASS characters, padding included, in a group of several names."""
+    group: list[int] = []
+    for i in sorted(range(len(names)), key=lambda i: len(names[i])):
+        if group and (len(group) + 1) * (len(names[i]) + 1) > PADDED_CHARACTERS_PER_PASS:
+            yield group
+            group = []
+        group.append(i)
+    if group:
+        yield group
 
 
 def label_log_likelihoods(
     model: NameModel, vocab: Vocab, names: list[str], label_ids: list[int]
 ) -> torch.Tensor:
-    """log P(name | label) of every name under every one of `label_ids`: `(N, len(label_ids))`."""
-    return torch.stack([log_likelihoods(model, vocab, names, [label] * len(names)) for label in label_ids], 1)
+    """log P(name | label) of every name under every one of `label_ids`: `(N, len(label_ids))`,
+    all (name, label) pairs scored together, so that a few names fill a pass too."""
+    pairs = [name for name in names for _ in label_ids]
+    totals = log_likelihoods(model, vocab, pairs, label_ids * len(names))
+    return totals.view(len(names), len(label_ids))
 
 
 def mixture_log_likelihoods(
@@ -63,6 +100,27 @@ def mixture_log_likelihoods(
     chosen = label_weights.nonzero().flatten()
     joint = label_log_likelihoods(model, vocab, names, chosen.tolist()) + label_weights[chosen].double().log()
     return joint.logsumexp(dim=1)
+
+
+def character_surprisals(
+    model: NameModel, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None = None
+) -> list[list[float]]:
+    """-ln P(character | the characters before it) of each character and end token of each name:
+    how surprising the model finds it. With `label_weights`, a conditioned model's label is summed
+    out as the name is read: P(first t characters) = sum over labels of P(label) P(them | label),
+    so the surprisals of a name add up to its mixture loss, -ln P(name)."""
+    if label_weights is None:
+        return [(-values).tolist() for values in character_log_likelihoods(model, vocab, names)]
+    chosen = label_weights.nonzero().flatten().tolist()
+    log_weights = label_weights[chosen].double().log()[:, None]
+    pairs = [name for name in names for _ in chosen]
+    per_pair = character_log_likelihoods(model, vocab, pairs, chosen * len(names))
+    surprisals = []
+    for i in range(len(names)):
+        per_label = torch.stack(per_pair[i * len(chosen) : (i + 1) * len(chosen)])  # (labels, characters)
+        read_so_far = (per_label.cumsum(dim=1) + log_weights).logsumexp(dim=0)  # ln P(first t characters)
+        surprisals.append((-read_so_far.diff(prepend=torch.zeros(1, dtype=read_so_far.dtype))).tolist())
+    return surprisals
 
 
 def score_names(
