@@ -4,9 +4,12 @@
 2. the whole-name models (the best GRU, the bundled model; the default Transformer): decoding by
    reading the whole prefix again at every step against incremental decoding (the GRU's state, the
    Transformer's keys and values carried from step to step), and scoring before and after
-   scoring was batched by length.
+   scoring was batched by length;
+3. constrained sampling with the bundled model, each kind of constraint against none: names/s,
+   candidates drawn and the share of the budget used, and 100,000 names at edit distance 2 or more
+   from every name of the embedded list.
 
-    python benchmarks/sample_speed.py [--runs 3] [--device cuda] [--part notebook|whole-name]
+    python benchmarks/sample_speed.py [--runs 3] [--device cuda] [--part notebook|whole-name|constraints]
 
 Part 1 first trains an MLPv1 (`mlp-bn`, the notebooks' layout) with 600 AdamW steps of 1,024 (val
 ~1.81), so that names have realistic lengths; part 2 trains a default Transformer for 800 steps for
@@ -23,7 +26,8 @@ import torch.nn.functional as F
 
 from villanueva.data import DataOptions, load_corpus
 from villanueva.experiment import train_run
-from villanueva.inference import sample_names, score_names
+from villanueva.inference import Constraints, Drawing, SampleReport, sample_names, score_names
+from villanueva.inference.on_demand import sample_run
 from villanueva.inference.score import cleaned_names
 from villanueva.models.base import FullPrefixDecoding
 from villanueva.runs import load_run
@@ -153,9 +157,48 @@ def scoring(title: str, run, names: list[str], runs: int) -> None:
     )
 
 
+CONSTRAINED = {  # what to ask for: names, constraints, how to draw them
+    "no constraint": (20_000, Constraints(), Drawing()),
+    "--top-p 0.9": (20_000, Constraints(), Drawing(top_p=0.9)),
+    "--min-length 12 --max-length 25": (5_000, Constraints(min_length=12, max_length=25), Drawing()),
+    "--starts-with vila --contains nova": (
+        100,
+        Constraints(starts_with="vila", contains=("nova",)),
+        Drawing(),
+    ),
+    "--ends-with 'de la sierra' --min-length 12 --max-length 25": (
+        100,
+        Constraints(ends_with="de la sierra", min_length=12, max_length=25),
+        Drawing(),
+    ),
+    "--new-only": (20_000, Constraints(new_only=True), Drawing()),
+    "--new-only --min-distance 3": (5_000, Constraints(min_distance=3), Drawing()),
+    "--min-distance 2 (100,000 names)": (100_000, Constraints(min_distance=2), Drawing()),
+}
+
+
+def constrained(args, device) -> None:
+    run = load_run(None, str(device))
+    print("\n## 3. Constrained sampling, the bundled model (medians; candidates and budget of the last run)")
+    print("| constraints | names | names/s | candidates | budget used |\n|---|---:|---:|---:|---:|")
+    for title, (count, constraints, drawing) in CONSTRAINED.items():
+        seconds, report = [], SampleReport()
+        for number in range(args.runs):
+            report = SampleReport()
+            batches = sample_run(run, count, constraints, drawing, seed=number, report=report)
+            seconds.append(timed(lambda batches=batches: sum(map(len, batches)))[1])
+        print(
+            f"| `{title}` | {report.found:,} | {report.found / median(seconds):,.0f} | "
+            f"{report.candidates:,} | {report.candidates / report.budget:.1%} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     options = parser(__doc__.splitlines()[0])
-    options.add_argument("--part", choices=("notebook", "whole-name"), help="run one part only")
+    options.add_argument(
+        "--part", choices=("notebook", "whole-name", "constraints"), help="run one part only"
+    )
     args = options.parse_args()
     device, split, _ = setup(args)
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +207,8 @@ def main() -> None:
             mlp_rate = notebook_comparison(args, device, split, Path(tmp))
         if args.part in (None, "whole-name"):
             whole_name_models(args, device, Path(tmp), mlp_rate)
+        if args.part in (None, "constraints"):
+            constrained(args, device)
     print(f"medians of {args.runs} runs")
 
 

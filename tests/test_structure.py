@@ -23,6 +23,7 @@ STAGES = [
     "experiment",
     "reproduce",
     "report",
+    "web",
     "cli",
 ]
 # The kinds and what only one kind has; `max_length` is part of the interface every model answers.

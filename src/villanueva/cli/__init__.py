@@ -9,11 +9,23 @@ import os
 import shlex
 import sys
 
-from villanueva.cli import diagnose, evaluate, guess, labels, lr_find, report, reproduce, sample, score, train
+from villanueva.cli import (
+    diagnose,
+    evaluate,
+    guess,
+    labels,
+    lr_find,
+    report,
+    reproduce,
+    sample,
+    score,
+    serve,
+    train,
+)
 from villanueva.cli.options import Parser, add_threads_option
 from villanueva.errors import UserError
 
-COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report)
+COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,7 +62,7 @@ def add(commands):
 
 
 def run(args) -> int:
-    from villanueva.data import clean_name, read_name_lines
+    from villanueva.data import read_name_lines
     from villanueva.inference import Constraints, Drawing, SampleReport
     from villanueva.inference.on_demand import sample_run
     from villanueva.runs import load_run
@@ -78,7 +78,7 @@ def run(args) -> int:
         args.max_length,
         args.new_only,
         args.min_distance,
-        frozenset(clean_name(name, trained.keep_accents) for name in excluded),
+        frozenset(excluded),
         args.exclude or "",
     )
     drawing = Drawing(args.temperature, args.top_k, args.top_p)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from villanueva.data import END, Vocab, clean_prefix
+from villanueva.data import END, Vocab, clean_name, clean_prefix
 from villanueva.errors import UserError
 
 MAX_LENGTH = 100  # the longest name sampled unless a lower --max-length is asked for
@@ -35,7 +35,7 @@ class Constraints:
     max_length: int = MAX_LENGTH
     new_only: bool = False  # not a known name, and distinct from every other name returned
     min_distance: int = 0  # edit distance to every known name at least this (implies new_only)
-    exclude: frozenset[str] = field(default_factory=frozenset)  # cleaned names never to return
+    exclude: frozenset[str] = field(default_factory=frozenset)  # names never to return
     exclude_source: str = ""  # where `exclude` came from, to name it in messages
 
     def __post_init__(self):
@@ -53,8 +53,10 @@ class Constraints:
         return self.new_only or self.min_distance > 0
 
     def cleaned(self, vocab: Vocab, keep_accents: bool) -> "Constraints":
-        """The texts in the model's alphabet, checked: a character it cannot write is an error."""
+        """The texts in the model's alphabet, checked (a character it cannot write is an error), and
+        the names to exclude cleaned as the run's names were."""
         texts = {
+            "exclude": frozenset(clean_name(name, keep_accents) for name in self.exclude),
             "starts_with": _cleaned("--starts-with", self.starts_with, vocab, keep_accents),
             "ends_with": _cleaned("--ends-with", self.ends_with, vocab, keep_accents),
             "contains": tuple(_cleaned("--contains", text, vocab, keep_accents) for text in self.contains),

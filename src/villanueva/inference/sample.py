@@ -74,11 +74,11 @@ class SampleReport:
         rates = {rule: self.passed[rule] / count for rule, count in self.tested.items() if count}
         return min(rates.items(), key=lambda item: item[1]) if rates else None
 
-    def shortfall(self) -> str:
+    def shortfall(self, budget_option: str = "--budget") -> str:
         """One line on why fewer names than asked were found."""
         line = (
             f"found {self.found:,} of {self.asked:,} names in {self.candidates:,} candidates "
-            f"(the budget; raise it with --budget)"
+            f"(the budget; raise it with {budget_option})"
         )
         hardest = self.hardest()
         if hardest is not None:

@@ -68,11 +68,15 @@ def _scored(model: NameModel, vocab: Vocab, names: list[str], label_ids):
 
 def _passes(names: list[str]):
     """The positions of `names` in groups to score in one pass each: by length, so that a whole-name
-    model's rows (padded to the longest of the group) are little padding, and with at most
-    PADDED_CHARACTERS_PER_PASS characters, padding included, in a group of several names."""
+    model's rows (padded to the longest of the group) are little padding: a group ends before a
+    name half as long again as its shortest (at most a third of it is padding), or when it would
+    hold more than PADDED_CHARACTERS_PER_PASS characters, padding included."""
     group: list[int] = []
     for i in sorted(range(len(names)), key=lambda i: len(names[i])):
-        if group and (len(group) + 1) * (len(names[i]) + 1) > PADDED_CHARACTERS_PER_PASS:
+        width = len(names[i]) + 1
+        if group and (
+            (len(group) + 1) * width > PADDED_CHARACTERS_PER_PASS or width > 1.5 * (len(names[group[0]]) + 1)
+        ):
             yield group
             group = []
         group.append(i)

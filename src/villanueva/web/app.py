@@ -1,0 +1,146 @@
+"""The FastAPI application: the page, and a JSON API over the same library functions as the CLI.
+
+    GET  /                       the page (static/index.html)
+    GET  /api/runs               every run served: model, settings, losses, loss curve, labels, plots
+    GET  /api/runs/{i}/plots/{f} one of a run's diagnostic plots (PNG)
+    POST /api/sample             names, under constraints (inference.on_demand.sample_run)
+    POST /api/score              names' losses, explained or not (inference.on_demand.score_run)
+    POST /api/guess              names' likeliest labels (inference.guess_labels)
+
+A mistake in a request is a 4xx whose JSON body is {"error": "<one line>"}: 422 for a request
+outside the declared limits (requests.py), 400 for what only the library can judge (an unknown
+label, a character outside the vocabulary), 404 for an unknown run or plot. The runs are read once,
+at start, in eval mode; a request changes nothing they hold. Requests are taken concurrently, but
+compute one at a time (`computing`): torch already spreads one request over the CPU cores, and
+requests computing side by side only fight over them (measured: benchmarks/serve_load.py).
+"""
+
+import threading
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from villanueva import __version__
+from villanueva.errors import UserError
+from villanueva.inference import Constraints, Drawing, SampleReport, guess_labels
+from villanueva.inference.on_demand import sample_run, score_run
+from villanueva.runs import Run
+from villanueva.web.describe import PLOTS, describe
+from villanueva.web.requests import GuessRequest, SampleRequest, ScoreRequest
+
+STATIC = Path(str(resources.files("villanueva.web").joinpath("static")))
+
+
+def create_app(runs: list[Run]) -> FastAPI:
+    # No /docs or /redoc: FastAPI's pages for them load their scripts from a CDN. The schema is
+    # served as it is, at /openapi.json.
+    app = FastAPI(
+        title="villanueva",
+        version=__version__,
+        description="Invent, score and place names.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    summaries = [describe(run, index) for index, run in enumerate(runs)]
+    computing = threading.Lock()
+
+    def chosen(index: int) -> Run:
+        if index >= len(runs):
+            raise HTTPException(404, f"unknown run {index}: this server has runs 0 to {len(runs) - 1}")
+        return runs[index]
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0]
+        path = [str(part) for part in first["loc"][1:]] if first["type"] != "json_invalid" else []
+        where = ".".join(path) or "body"
+        return JSONResponse({"error": f"{where}: {first['msg']}"}, status_code=422)
+
+    @app.exception_handler(UserError)
+    def refused(request: Request, error: UserError) -> JSONResponse:
+        return JSONResponse({"error": " ".join(str(error).split())}, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    def not_found(request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+
+    @app.get("/api/runs")
+    def list_runs() -> list[dict]:
+        return summaries
+
+    @app.get("/api/runs/{index}/plots/{name}")
+    def plot(index: int, name: str) -> FileResponse:
+        run = chosen(index)
+        if name not in summaries[index]["plots"]:  # only the files listed: no path leaves the run
+            raise HTTPException(404, f"run {index} has no plot {name!r}")
+        return FileResponse(run.path / PLOTS / name, media_type="image/png")
+
+    @app.post("/api/sample")
+    def sample(request: SampleRequest) -> dict:
+        run, report = chosen(request.run), SampleReport()
+        constraints = Constraints(
+            request.starts_with,
+            request.ends_with,
+            tuple(request.contains),
+            request.min_length,
+            request.max_length,
+            request.new_only,
+            request.min_distance,
+            frozenset(request.exclude),
+            f"{len(request.exclude)} names",
+        )
+        drawing = Drawing(request.temperature, request.top_k, request.top_p)
+        batches = sample_run(
+            run,
+            request.count,
+            constraints,
+            drawing,
+            seed=request.seed,
+            label=request.label,
+            budget=request.budget,
+            report=report,
+            losses=True,
+        )
+        with computing:
+            names = [name.to_json() for batch in batches for name in batch]
+        return {
+            "names": names,
+            "asked": report.asked,
+            "candidates": report.candidates,
+            "complete": report.complete,
+            "shortfall": None if report.complete else report.shortfall("budget"),
+        }
+
+    @app.post("/api/score")
+    def score(request: ScoreRequest) -> dict:
+        run = chosen(request.run)
+        with computing:
+            scored = score_run(run, request.names, label=request.label, explain=request.explain)
+        return {"names": [name.to_json() for name in scored]}
+
+    @app.post("/api/guess")
+    def guess(request: GuessRequest) -> dict:
+        run = chosen(request.run)
+        with computing:
+            guesses = guess_labels(
+                run.model,
+                run.vocab,
+                run.labels,
+                request.names,
+                keep_accents=run.keep_accents,
+                by=request.by,
+                top=request.top,
+            )
+        return {
+            "names": [
+                {"name": g.name, "labels": [{"label": label, "probability": p} for label, p in g.labels]}
+                for g in guesses
+            ]
+        }
+
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
+    return app

@@ -1,0 +1,240 @@
+"""The web page and its API: every call with FastAPI's TestClient (good and bad requests, never a
+500), and the page itself in a real headless Chromium, driven by Playwright."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install 'villanueva[web]'")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from villanueva.runs import load_run  # noqa: E402
+from villanueva.web.app import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def runs(tiny_run):
+    return [load_run(None), load_run(tiny_run)]
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    return TestClient(create_app(runs), raise_server_exceptions=False)
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def test_runs_describe_the_models(client):
+    runs = client.get("/api/runs").json()
+    bundled, tiny = runs
+    assert bundled["name"] == "bundled model" and bundled["model"] == "gru"
+    assert len(bundled["labels"]["names"]) == 52 and "Galicia" in bundled["labels"]["groups"]
+    assert bundled["losses"]["val"] < bundled["marginal"]["val"]
+    assert len(bundled["curve"]) == 20 and bundled["curve"][-1]["step"] == 6000
+    assert tiny["labels"] is None and tiny["model"] == "mlp"
+
+
+def test_sample_meets_the_constraints_and_is_repeatable(client):
+    request = {
+        "count": 10,
+        "seed": 3,
+        "label": "Girona",
+        "starts_with": "Sant",
+        "min_length": 8,
+        "new_only": True,
+    }
+    answer = client.post("/api/sample", json=request).json()
+    assert answer["complete"] and answer["asked"] == 10 and len(answer["names"]) == 10
+    for name in answer["names"]:
+        assert name["name"].startswith("sant") and len(name["name"]) >= 8
+        assert name["label"] == "Girona" and not name["known"] and name["loss"] > 0
+    assert client.post("/api/sample", json=request).json()["names"] == answer["names"]
+
+
+def test_a_spent_budget_is_an_answer_not_an_error(client):
+    answer = client.post("/api/sample", json={"count": 5, "contains": ["qqq"], "budget": 200}).json()
+    assert not answer["complete"] and answer["candidates"] == 200 and "contains 'qqq'" in answer["shortfall"]
+
+
+def test_score_explains_and_guess_places(client):
+    scored = client.post("/api/score", json={"names": ["Villanueva de la Serena"], "explain": True}).json()
+    name = scored["names"][0]
+    assert name["known"] and len(name["surprisals"]) == len("villanueva de la serena") + 1
+    assert sum(name["surprisals"]) / 24 == pytest.approx(name["loss"])
+    guessed = client.post("/api/guess", json={"names": ["Zugarramurdi"], "by": "community", "top": 2}).json()
+    labels = guessed["names"][0]["labels"]
+    assert len(labels) == 2 and labels[0]["label"] in {"País Vasco", "Comunidad Foral de Navarra"}
+    assert labels[0]["probability"] >= labels[1]["probability"]
+
+
+BAD_REQUESTS = {
+    "too many names": ("/api/sample", {"count": 1001}, 422),
+    "a name too long": ("/api/score", {"names": ["a" * 101]}, 422),
+    "too many names to score": ("/api/score", {"names": ["ana"] * 1001}, 422),
+    "no names": ("/api/score", {"names": []}, 422),
+    "a misspelt field": ("/api/sample", {"cuont": 3}, 422),
+    "a wrong type": ("/api/sample", {"count": "many"}, 422),
+    "a budget too large": ("/api/sample", {"budget": 10**9}, 422),
+    "min above max": ("/api/sample", {"min_length": 9, "max_length": 3}, 400),
+    "an unknown label": ("/api/sample", {"label": "Atlantis"}, 400),
+    "a label for an unconditioned run": ("/api/sample", {"run": 1, "label": "Girona"}, 400),
+    "a character outside the vocabulary": ("/api/score", {"names": ["x!?"], "explain": True}, 400),
+    "a name that cleans to nothing": ("/api/score", {"names": ["()"]}, 400),
+    "guessing with an unconditioned run": ("/api/guess", {"run": 1, "names": ["toro"]}, 400),
+    "an unknown grouping": ("/api/guess", {"names": ["toro"], "by": "planet"}, 400),
+    "an unknown run": ("/api/sample", {"run": 7}, 404),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=list(BAD_REQUESTS))
+def test_a_bad_request_is_a_4xx_with_one_line(client, case):
+    path, body, status = BAD_REQUESTS[case]
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error and "\n" not in error and "Traceback" not in error
+
+
+def test_broken_json_unknown_plots_and_the_schema(client):
+    broken = client.post("/api/sample", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["error"].startswith("body")
+    assert client.get("/api/runs/0/plots/../../config.json").status_code == 404
+    assert client.get("/api/runs/0/plots/loss.png").status_code == 404
+    assert client.get("/docs").status_code == 404  # FastAPI's docs page would load a CDN's scripts
+    schema = client.get("/openapi.json").json()
+    assert {"/api/sample", "/api/score", "/api/guess", "/api/runs"} <= set(schema["paths"])
+
+
+def test_the_page_and_its_assets_are_served_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>villanueva" in page.text
+    for asset in ("style.css", "app.js"):
+        assert client.get(f"/{asset}").status_code == 200
+    everything = page.text + client.get("/app.js").text + client.get("/style.css").text
+    assert "http://" not in everything and "https://" not in everything  # nothing from elsewhere
+
+
+def test_concurrent_requests_give_what_each_would_alone(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [{"count": 5, "seed": seed} for seed in range(8)]
+    alone = [client.post("/api/sample", json=r).json()["names"] for r in requests]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda r: client.post("/api/sample", json=r).json()["names"], requests))
+    assert together == alone
+
+
+def test_serve_refuses_a_bad_run_at_start(cli, tmp_path):
+    result = cli("serve", str(tmp_path / "missing"))
+    assert result.code == 2 and "not found" in result.err and len(result.err.splitlines()) == 1
+
+
+# --- the page in a browser ---------------------------------------------------------------------
+
+CHROMIUM = next(
+    (path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(path).exists()), None
+)
+CHROMIUM = os.environ.get("VILLANUEVA_CHROMIUM", CHROMIUM or shutil.which("chromium") or "")
+BROWSER_FLAGS = [  # a closed network: no background connections, no sandbox as root
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def server(runs):
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    served = uvicorn.Server(
+        uvicorn.Config(create_app(runs), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if served.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    served.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        pytest.skip("no Chromium found (apt-get install chromium, or set VILLANUEVA_CHROMIUM)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
+        yield launched
+        launched.close()
+
+
+def screenshots(tmp_path) -> Path:
+    """Where the screenshots go: VILLANUEVA_SCREENSHOTS (docs/screenshots, to update the docs), else tmp."""
+    return Path(os.environ.get("VILLANUEVA_SCREENSHOTS", tmp_path))
+
+
+def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside = []
+    page.on(
+        "request", lambda request: outside.append(request.url) if not request.url.startswith(server) else None
+    )
+    page.goto(server)
+    page.wait_for_selector("#facts dd")
+    assert "gru" in page.inner_text("#facts")
+    page.select_option("#label", "Girona")
+    page.fill("input[name=count]", "12")
+    page.fill("input[name=seed]", "4")
+    page.click("#generate-button")
+    page.wait_for_function("document.querySelectorAll('#names li').length === 12")
+    assert all(text.endswith("Girona") for text in page.locator("#names .meta").all_inner_texts())
+    page.click("#more")
+    page.wait_for_function("document.querySelectorAll('#names li').length === 24")
+    # Keyboard only: type a name and press Enter.
+    page.focus("#guess-name")
+    page.keyboard.type("Vilanova de Bellpuig")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#chart .row")
+    rows = page.locator("#chart .row")
+    assert rows.count() == 8 and page.locator("#explained .char").count() == len("vilanova de bellpuig") + 1
+    first = rows.nth(0).inner_text()
+    assert any(province in first for province in ("Lleida", "Girona", "Barcelona", "Tarragona")), first
+    page.screenshot(path=str(screenshots(tmp_path) / "page.png"), full_page=True)
+    page.select_option("#by", "community")
+    page.click("#guess-form button")
+    page.wait_for_function("document.querySelector('#chart .row span').textContent === 'Cataluña'")
+    assert not outside, outside
+
+
+def test_the_page_shows_errors_and_fits_a_phone(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(server)
+    page.wait_for_selector("#facts dd")
+    page.fill("input[name=min_length]", "30")
+    page.fill("input[name=max_length]", "10")
+    page.click("#generate-button")
+    page.wait_for_selector("#generate-error:not([hidden])")
+    assert "--min-length 30 is more than --max-length 10" in page.inner_text("#generate-error")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+    page.fill("input[name=min_length]", "1")
+    page.fill("input[name=max_length]", "100")
+    page.click("#generate-button")
+    page.wait_for_function("document.querySelectorAll('#names li').length === 20")
+    page.screenshot(path=str(screenshots(tmp_path) / "phone.png"), full_page=True)
