@@ -74,3 +74,17 @@ def cli(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted run that interrupted-and-resumed runs must equal, bit for bit: the tiny
+    list, test_resume.TRAIN's settings (trained in a subprocess, as a user would)."""
+    from test_resume import TRAIN, finish
+
+    names = tmp_path_factory.mktemp("data") / "names.txt"
+    names.write_text("\n".join(TINY_NAMES) + "\n")
+    out = tmp_path_factory.mktemp("runs") / "reference"
+    done = finish("train", "--data", str(names), *TRAIN, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return names, out

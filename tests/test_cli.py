@@ -224,6 +224,6 @@ def test_threads_are_set_from_the_option_and_a_bad_count_is_one_line(cli):
     try:
         assert use_threads(1) == torch.get_num_threads() == 1
         result = cli("eval", "nowhere", "--threads", "0")
-        assert result.code == 2 and result.err == "villanueva: error: --threads must be positive, got 0\n"
+        assert result.code == 2 and result.err.startswith("villanueva: error: --threads must be from 1 to ")
     finally:
         torch.set_num_threads(before)

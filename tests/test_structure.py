@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import villanueva
-from villanueva.cli import COMMANDS
+from villanueva.cli.commands import COMMANDS
 
 PACKAGE = Path(villanueva.__file__).parent
 # The flow, first to last; a module may import its own stage and earlier ones only.

@@ -5,6 +5,7 @@ names -> corpus -> split + vocab -> model -> trainer -> run directory -> final l
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -14,6 +15,7 @@ from villanueva.errors import UserError
 from villanueva.inference import marginal_losses, sample_names
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import model_device
+from villanueva.models.size import planned, require_fits, training_bytes
 from villanueva.runs import (
     DataRecord,
     Machine,
@@ -24,6 +26,7 @@ from villanueva.runs import (
     read_metrics,
     read_run_setup,
 )
+from villanueva.runs.run import CHECKPOINT
 from villanueva.training import (
     Callbacks,
     Checkpoint,
@@ -84,8 +87,12 @@ def _start(settings: Settings, data: DataOptions, device: str):
         LabelSet.from_labels(data.label, corpus_labels, split.labels["train"]) if data.conditioned else None
     )
     torch_device = resolve_device(device)
+    build = partial(build_model, settings.model, settings.model_config, len(vocab), len(labels or ()))
+    require_fits(
+        training_bytes(planned(build), split.train, settings.train.batch_size), f"this {settings.model}"
+    )
     torch.manual_seed(settings.train.seed)
-    model = build_model(settings.model, settings.model_config, len(vocab), len(labels or ())).to(torch_device)
+    model = build().to(torch_device)
     check_trainable(model, settings.train, sum(len(name) + 1 for name in split.train))
     model.check_lengths(corpus.names)  # val and test are scored too
     if settings.train.diagnose:
@@ -114,14 +121,24 @@ def resume_run(path: Path, device: str = "cpu", on_progress: OnProgress | None =
     (bit for bit on the device it was interrupted on)."""
     with RunWriter.reopen(path) as writer:
         run = read_run_setup(writer.path)
-        if any(record.get("final") for record in read_metrics(writer.path)):
+        if any(isinstance(record, dict) and record.get("final") for record in read_metrics(writer.path)):
             raise UserError(f"{path} has finished training; nothing to resume")
-        checkpoint = read_checkpoint(writer.path)
-        model = run.model.to(resolve_device(device))
+        # No checkpoint yet: the run stopped before its first one was written, so it starts again
+        # from step 0, with the model a new run would have built (seeded as train_run seeds it).
+        checkpoint = read_checkpoint(writer.path) if (writer.path / CHECKPOINT).is_file() else None
+        settings = run.record.settings
+        torch.manual_seed(settings.train.seed)
+        model = build_model(settings.model, settings.model_config, len(run.vocab), len(run.labels or ()))
+        model = model.to(resolve_device(device))
+        if checkpoint is not None:
+            checkpoint.check(settings.train.steps)
         # Drop what was written after the checkpoint: the resumed run writes it again.
-        writer.rewrite_metrics(
-            [{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]}, *checkpoint.meta["history"]]
+        kept = (
+            []
+            if checkpoint is None
+            else [{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]}, *checkpoint.meta["history"]]
         )
+        writer.rewrite_metrics(kept)
         data = _Data(run.vocab, run.split, run.labels)
         return _train_and_finish(writer, run.record, model, data, on_progress, checkpoint)
 

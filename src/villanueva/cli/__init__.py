@@ -1,56 +1,67 @@
 """The command line: parse arguments, call the library, print. No logic of its own.
 
 One module per command, each with `add(commands)`, which declares its parser, and `run(args)`,
-which calls the library and prints; adding a command is one module and one line in COMMANDS.
-Option groups that several commands share live in `options.py`.
+which calls the library and prints; adding a command is one module and one line in COMMANDS
+(`commands.py`). Option groups that several commands share live in `options.py`.
+
+This module imports nothing heavy at the top: torch loads inside `main`, where Ctrl-C, SIGTERM
+and SIGHUP are already one line and a conventional exit status, even during start-up.
 """
 
 import os
 import shlex
+import signal
 import sys
 
-from villanueva.cli import (
-    diagnose,
-    evaluate,
-    guess,
-    labels,
-    lr_find,
-    report,
-    reproduce,
-    sample,
-    score,
-    serve,
-    train,
-)
-from villanueva.cli.options import Parser, add_threads_option
-from villanueva.errors import UserError
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
 
-COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve)
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (kill, a batch scheduler, a closed terminal), handled as Ctrl-C is."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+def _handle(signums) -> dict:
+    """Make each signal raise Stopped; returns the handlers it replaced (none outside the main thread)."""
+    previous = {}
+    for signum in signums:
+        try:
+            previous[signum] = signal.signal(signum, _stop)
+        except ValueError:  # not the main thread, where only the main thread may set handlers
+            break
+    return previous
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.command_line = shlex.join(["villanueva", *(sys.argv[1:] if argv is None else argv)])
+    from villanueva.errors import UserError
+
+    previous = _handle(STOPPING_SIGNALS)
     try:
+        from villanueva.cli.commands import build_parser
         from villanueva.training import use_threads
 
+        args = build_parser().parse_args(argv)
+        args.command_line = shlex.join(["villanueva", *(sys.argv[1:] if argv is None else argv)])
         use_threads(args.threads)
         return args.command(args) or 0
     except UserError as error:
         print(f"villanueva: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("villanueva: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        signum = getattr(stop, "signum", signal.SIGINT)
+        print(f"villanueva: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:  # `villanueva sample RUN | head`: the reader left, that is fine
         # Point stdout at /dev/null so that the flush at exit does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-
-
-def build_parser() -> Parser:
-    parser = Parser(prog="villanueva", description="Learn a list of names; invent new ones like them.")
-    commands = parser.add_subparsers(title="commands", required=True, parser_class=Parser)
-    for command in COMMANDS:
-        add_threads_option(command.add(commands))
-    return parser
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import signal
 import sys
 from functools import partial
 from pathlib import Path
@@ -99,11 +100,11 @@ def run(args) -> int:
         except TrainingInterrupted as stop:
             bar.close()
             print(
-                f"villanueva: interrupted at step {stop.step:,}; checkpoint saved. Resume with:\n"
-                f"  villanueva train --resume {out}",
+                f"villanueva: interrupted ({signal.Signals(stop.signum).name}) at step {stop.step:,}; "
+                f"checkpoint saved. Resume with:\n  villanueva train --resume {out}",
                 file=sys.stderr,
             )
-            return 130
+            return 128 + stop.signum
     print_summary(trained)
     if trained.diagnosis is not None:
         print_diagnosis(trained.diagnosis)

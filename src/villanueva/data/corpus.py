@@ -6,6 +6,7 @@ that the seed-compatible split sees the same list) and, when the source has them
 """
 
 import csv
+import errno
 import io
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from villanueva.data.labels import EMBEDDED_LABELS, community_of, official_provi
 from villanueva.errors import UserError
 
 EMBEDDED = "embedded:municipios"
+MAX_NAME_LENGTH = 200  # characters of a cleaned name: longer is text, not a name
+CSV_DELIMITERS = ",;\t|"
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ def load_corpus(
         raws, labels, source = _read_embedded(label)
     else:
         text = _read_text(Path(path))
-        if column is None and Path(path).suffix.lower() == ".csv":
+        if column is None and Path(path).suffix.lower() in (".csv", ".tsv"):
             raise UserError(
-                f"{path} is a CSV file: choose the column of names with --column "
+                f"{path} is a table: choose the column of names with --column "
                 f"(columns: {_listed(_csv_header(text, path))})"
             )
         if column is None:
@@ -78,6 +81,12 @@ def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accent
     kept = [(name, i) for name, i in kept if name]
     if not kept:
         raise UserError(f"{source} holds no names (it is empty, or nothing is left after cleaning)")
+    too_long = [name for name, _ in kept if len(name) > MAX_NAME_LENGTH]
+    if too_long:
+        raise UserError(
+            f"{source}: {len(too_long):,} names are longer than {MAX_NAME_LENGTH} characters (the longest "
+            f"has {max(map(len, too_long)):,}); a names file holds one name per line"
+        )
     names = [name for name, _ in kept]
     kept_labels = [labels[i] for _, i in kept] if labels is not None else None
     return Corpus(names, source, kept_labels)
@@ -100,12 +109,26 @@ def _read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
 def _read_text(path: Path) -> str:
     try:  # exists() itself raises for some paths (a name too long for the file system)
         if not path.exists():
-            raise UserError(f"data file not found: {path}")
+            raise UserError(
+                f"{path} is a symlink loop"
+                if path.is_symlink() and _loops(path)
+                else f"data file not found: {path}"
+            )
         if not path.is_file():
             raise UserError(f"data path is not a file: {path}")
         return _decoded(path.read_bytes(), path)
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _loops(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11-3.12 report a loop so; 3.13 raises OSError (ELOOP)
+        return True
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def _decoded(data: bytes, source) -> str:
@@ -117,9 +140,20 @@ def _decoded(data: bytes, source) -> str:
         ) from None
 
 
+def _rows(text: str):
+    """csv rows of `text`, split by the delimiter its header uses (comma, semicolon, tab or bar)."""
+    header = text.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(header, delimiters=CSV_DELIMITERS)
+        delimiter = dialect.delimiter
+    except csv.Error:  # one column, or nothing to tell by
+        delimiter = ","
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
 def _csv_header(text: str, path: str | Path) -> list[str]:
     try:  # the header row can be unreadable too (a field over csv's size limit)
-        return next(csv.reader(io.StringIO(text, newline="")), [])
+        return next(_rows(text), [])
     except csv.Error as error:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
 
@@ -129,13 +163,17 @@ def _csv_columns(
 ) -> tuple[list[str], list[str] | None]:
     """The names of `column` and, if asked for, the labels of `label_column`, row by row."""
     try:
-        rows = csv.reader(io.StringIO(text, newline=""))
+        rows = _rows(text)
         header = next(rows, None)
         if header is None:
             raise UserError(f"{path} is empty")
         for wanted in (column, label_column):
             if wanted is not None and wanted not in header:
                 raise UserError(f"{path} has no column {wanted!r} (columns: {_listed(header)})")
+            if wanted is not None and header.count(wanted) > 1:
+                raise UserError(
+                    f"{path} has {header.count(wanted)} columns named {wanted!r}; rename all but one"
+                )
         index = header.index(column)
         if label_column is None:
             return [row[index] for row in rows if len(row) > index], None

@@ -29,6 +29,28 @@ class Split:
     def to_json(self) -> dict:
         return {**self.parts(), **({"labels": self.labels} if self.labels is not None else {})}
 
+    @classmethod
+    def from_json(cls, data) -> "Split":
+        """A split as saved; ValueError says what is wrong with one that is not."""
+        if not isinstance(data, dict):
+            raise ValueError("it is not an object with train, val and test")
+        parts = {part: data.get(part) for part in ("train", "val", "test")}
+        for part, names in parts.items():
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+                raise ValueError(f"its {part!r} is not a non-empty list of names")
+        labels = data.get("labels")
+        if labels is not None and not (
+            isinstance(labels, dict)
+            and all(
+                isinstance(labels.get(part), list)
+                and len(labels[part]) == len(names)
+                and all(isinstance(label, str) for label in labels[part])
+                for part, names in parts.items()
+            )
+        ):
+            raise ValueError("its labels do not match its names, part by part")
+        return cls(**parts, labels=labels)
+
 
 def split_names(names: list[str], seed: int = NOTEBOOK_SEED, labels: list[str] | None = None) -> Split:
     order = list(range(len(names)))

@@ -277,7 +277,12 @@ def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     drawn = torch.searchsorted(cumulative, uniform * total, right=True)
     # u * total can round up to total: then the draw is the last id of positive probability, the
     # first whose cumulative probability reaches the total.
-    return torch.minimum(drawn, torch.searchsorted(cumulative, total)).squeeze(1)
+    # (A model whose weights hold NaN is refused when it is read; the clamp keeps ids in range anyway.)
+    return (
+        torch.minimum(drawn, torch.searchsorted(cumulative, total))
+        .squeeze(1)
+        .clamp_(max=cumulative.shape[1] - 1)
+    )
 
 
 def _until_end(ids: list[int]) -> list[int]:

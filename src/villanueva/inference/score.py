@@ -9,6 +9,7 @@ prior or any other weights (those of one community's provinces, say).
 import torch
 
 from villanueva.data import LabelSet, Split, Vocab, clean_name
+from villanueva.data.corpus import MAX_NAME_LENGTH
 from villanueva.errors import UserError
 from villanueva.models.base import NameModel, model_device
 from villanueva.training import batch_loss
@@ -23,6 +24,10 @@ def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[st
     for raw, name in zip(names, cleaned):
         if not name:
             raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
+        if len(name) > MAX_NAME_LENGTH:
+            raise UserError(
+                f"a name of {len(name):,} characters is longer than a name can be ({MAX_NAME_LENGTH})"
+            )
     # One check of every character at once; the first name that fails is encoded alone, for its error.
     unknown = set("".join(cleaned)) - vocab.index.keys()
     if unknown:

@@ -31,6 +31,7 @@ A whole-name model can also be conditioned on a label (a province, say): built w
 interface, and everything that calls it, is the same as for an unconditioned model.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -105,6 +106,10 @@ class NameModel(nn.Module):
         """Logits `(names, vocab)` of the next character of every name of the state."""
         raise NotImplementedError
 
+    def example_shape(self, names: list[str]) -> tuple[int, int]:
+        """(rows, ids per row) of the inputs `examples(names)` would build, without building them."""
+        raise NotImplementedError
+
     def extend(self, state, next_ids: torch.Tensor, keep: torch.Tensor):
         """The state after appending `next_ids`, keeping only the names where `keep` is true."""
         return torch.cat([state[keep], next_ids[keep, None]], dim=1)
@@ -128,6 +133,9 @@ class WindowModel(NameModel):
     def next_logits(self, state: torch.Tensor) -> torch.Tensor:
         windows, row_of = distinct_windows(state[:, -self.block_size :], self.vocab_size)
         return self(windows)[row_of]
+
+    def example_shape(self, names: list[str]) -> tuple[int, int]:
+        return sum(len(name) + 1 for name in names), self.block_size
 
 
 class CountedModel(WindowModel):
@@ -176,6 +184,9 @@ class WholeNameModel(NameModel):
         self.check_lengths(names)
         inputs, targets = whole_names(names, vocab, IGNORED)
         return self.with_labels(inputs, label_ids), targets
+
+    def example_shape(self, names: list[str]) -> tuple[int, int]:
+        return len(names), max(map(len, names), default=0) + 1 + bool(self.label_count)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits `(B, T, vocab)` of names read from their start (after a label column if conditioned)."""
@@ -260,11 +271,11 @@ def require_probability(config, *names: str) -> None:
 
 
 def require_positive(config, *names: str) -> None:
-    """Reject a non-positive size, naming the command-line option that sets it."""
+    """Reject a value that is not positive and finite, naming the command-line option that sets it."""
     for name in names:
         value = getattr(config, name)
-        if value <= 0:
-            raise UserError(f"{option(name)} must be positive, got {value}")
+        if not 0 < value < math.inf:  # also refuses nan
+            raise UserError(f"{option(name)} must be positive and finite, got {value}")
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 
 import torch
 
+from villanueva.errors import UserError
 from villanueva.models.base import CountedModel, require_positive
+
+MAX_SMOOTHING = 1e6
 
 
 @dataclass
@@ -19,6 +22,8 @@ class BigramConfig:
 
     def __post_init__(self):
         require_positive(self, "smoothing")
+        if self.smoothing > MAX_SMOOTHING:  # more is a uniform table; far more overflows float32
+            raise UserError(f"--smoothing must be at most {MAX_SMOOTHING:g}, got {self.smoothing:g}")
 
 
 class Bigram(CountedModel):

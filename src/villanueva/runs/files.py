@@ -4,26 +4,47 @@ Each file is written to a temporary name in the same directory, flushed and fsyn
 over the final name; `os.replace` is atomic on POSIX and Windows within one file system.
 """
 
+import errno
 import json
 import os
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+
+from villanueva.errors import UserError
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(temporary_path)`, then move the finished file to `path`."""
+    """Call `write(temporary_path)`, then move the finished file to `path`. A failure (a full
+    disk, a read-only one) leaves `path` as it was and is a UserError naming it."""
     path = Path(path)
     # Unique per process and call, in the same directory so that the rename stays atomic.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as written:
-            os.fsync(written.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with failing_writes_explained(path):
+        try:
+            write(tmp)
+            with open(tmp, "rb+") as written:
+                os.fsync(written.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
     _fsync_directory(path.parent)
+
+
+@contextmanager
+def failing_writes_explained(path: Path):
+    """An OSError while writing `path` as one line: what failed, and what to do about a full disk."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.errno == errno.ENOSPC:
+            raise UserError(
+                f"disk full while writing {path}; nothing was half-written: free some space and run the "
+                "command again (an interrupted training continues with villanueva train --resume RUN)"
+            ) from None
+        raise UserError(f"cannot write {path}: {reason}") from None
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -34,14 +55,20 @@ def write_text(path: Path, text: str) -> None:
     write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def json_text(data, **options) -> str:
+    """Strict JSON: a NaN or an infinity is an error here, never `NaN` in a file no parser reads."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, **options)
+
+
 def write_json(path: Path, data) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_text(path, json_text(data, indent=2) + "\n")
 
 
 def append_json_line(path: Path, record: dict) -> None:
     """Append one record as a JSON line; a line is the unit, so a crash loses at most the last."""
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(json.dumps(record) + "\n")
+    line = json_text(record) + "\n"
+    with failing_writes_explained(path), open(path, "a", encoding="utf-8") as log:
+        log.write(line)
         log.flush()
         os.fsync(log.fileno())
 

@@ -21,7 +21,10 @@ LOCK = ".lock"
 class RunLock:
     def __init__(self, directory: Path):
         self.path = Path(directory) / LOCK
-        self.file = open(self.path, "a+", encoding="utf-8")
+        try:
+            self.file = open(self.path, "a+", encoding="utf-8")
+        except OSError as error:  # a read-only mount, a directory without write permission
+            raise UserError(f"cannot train into {directory}: {error.strerror}") from None
         if fcntl is None:
             return
         try:

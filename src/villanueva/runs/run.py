@@ -15,6 +15,7 @@ Every file is written atomically (runs.files), so a reader never sees a partial 
 import json
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import safetensors.torch
@@ -27,6 +28,7 @@ from villanueva.data import LabelSet, Split, Vocab
 from villanueva.errors import UserError
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import load_weights
+from villanueva.models.size import planned, require_fits, weight_bytes
 from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
 from villanueva.runs.record import RunRecord, RunResult
@@ -100,7 +102,7 @@ class RunWriter:
         (self.path / CHECKPOINT).unlink(missing_ok=True)
 
     def rewrite_metrics(self, records: list[dict]) -> None:
-        files.write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in records))
+        files.write_text(self.path / METRICS, "".join(files.json_text(r) + "\n" for r in records))
 
     def save_weights(self, state: dict[str, torch.Tensor]) -> None:
         tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
@@ -200,13 +202,17 @@ def read_run_setup(path: Path) -> Run:
     record = read_record(path)
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
-        split = Split(**_read_json(path / SPLIT))
+        split = Split.from_json(_read_json(path / SPLIT))
         labels = LabelSet.from_json(_read_json(path / LABELS)) if (path / LABELS).is_file() else None
-        model = build_model(record.model, record.settings.model_config, len(vocab), len(labels or ()))
+        build = partial(
+            build_model, record.model, record.settings.model_config, len(vocab), len(labels or ())
+        )
+        require_fits(2 * weight_bytes(planned(build)), f"the model of {path}")  # a damaged config.json
+        model = build()
     except UserError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, OSError) as error:
-        raise UserError(f"{path} has an unreadable vocab, labels or split: {error}") from None
+        raise UserError(f"{path} is damaged: its vocab, labels or split cannot be read ({error})") from None
     return Run(path, record, vocab, split, model, labels)
 
 
@@ -266,7 +272,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise UserError(f"{path} is not valid JSON ({error}); the run directory is damaged") from None
 
 
@@ -276,3 +282,8 @@ def _load_weights(model: nn.Module, path: Path) -> None:
     except (SafetensorError, OSError, ValueError) as error:
         raise UserError(f"{path} is not a readable safetensors file ({error})") from None
     load_weights(model, state, f"{path} (weights for another config.json / vocab.json?)")
+    broken = next(
+        (name for name, t in state.items() if t.is_floating_point() and not t.isfinite().all()), None
+    )
+    if broken is not None:
+        raise UserError(f"{path.parent} is damaged: its weights {broken!r} hold NaN or infinite values")

@@ -29,7 +29,33 @@ class Checkpoint:
     FORMAT = 1
 
     def to_safetensors_metadata(self) -> dict[str, str]:
-        return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta})}
+        return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta}, allow_nan=False)}
+
+    def check(self, steps: int) -> None:
+        """Refuse what a damaged or hand-edited checkpoint can hold (a negative step, a history
+        that is not a list of records...) before resuming writes anything; `steps` is the run's."""
+        meta, problem = self.meta, None
+        step = meta.get("step")
+        history = meta.get("history")
+        if not _integer(step, 0, steps):
+            problem = f"step {step!r} is not a whole number from 0 to the run's {steps:,} steps"
+        elif not _integer(meta.get("cursor"), 0) or not _integer(meta.get("best_step"), 0, step):
+            problem = "its batch cursor or best step is not a whole number within the run"
+        elif not isinstance(history, list) or not all(
+            isinstance(r, dict) and _integer(r.get("step"), 1, step) and _finite(r.get("val_loss"))
+            for r in history
+        ):
+            problem = "its history is not a list of validation records up to its step"
+        elif not _finite(meta.get("seconds")) or not (
+            _finite(meta.get("initial_loss")) or meta.get("initial_loss") is None
+        ):
+            problem = "its time or initial loss is not a number"
+        elif meta.get("best_val") is not None and not _finite(meta.get("best_val")):
+            problem = "its best validation loss is not a number"
+        if problem is not None:
+            raise UserError(
+                f"the checkpoint is damaged: {problem}; resume is refused and nothing was changed"
+            )
 
     @classmethod
     def from_safetensors(cls, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None):
@@ -94,7 +120,7 @@ def save_state(trainee: Trainee, progress: Progress) -> Checkpoint:
     meta = {
         "step": progress.step,
         "cursor": progress.cursor,
-        "best_val": progress.best_val,
+        "best_val": None if math.isinf(progress.best_val) else progress.best_val,  # strict JSON: no Infinity
         "best_step": progress.best_step,
         "history": progress.history,
         "initial_loss": progress.initial_loss,
@@ -124,7 +150,7 @@ def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device
             meta["history"],
             meta["initial_loss"],
             meta["seconds"],
-            meta["best_val"],
+            math.inf if meta["best_val"] is None else meta["best_val"],
             meta["best_step"],
             unprefixed("best", tensors),
             tensors["pending_losses"].to(device),
@@ -163,3 +189,11 @@ def _optimizer_from_flat(
         index, key = name.split(".", 1)
         state.setdefault(int(index), {})[key] = tensor
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def _integer(value, low: int, high: int | None = None) -> bool:
+    return type(value) is int and low <= value and (high is None or value <= high)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

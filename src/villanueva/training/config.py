@@ -15,6 +15,8 @@ from villanueva.errors import UserError, option, unknown
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 MAX_LR = 1e36  # larger steps overflow float32 inside the optimizer (Adam divides lr by 1 - 0.9)
+MAX_STEPS = 100_000_000  # more than a day at the fastest rate measured here
+MAX_VALIDATION_INTERVAL = 1_000_000  # the loss of every step since the last validation is kept
 
 
 def _option(default, help: str, metavar: str | None = None):
@@ -57,6 +59,12 @@ class TrainConfig:
         for name in ("lr", "batch_size", "steps"):
             if getattr(self, name) <= 0:
                 raise UserError(f"{option(name)} must be positive, got {getattr(self, name)}")
+        if self.steps > MAX_STEPS:
+            raise UserError(f"--steps must be at most {MAX_STEPS:,}, got {self.steps:,}")
+        if self.eval_every > MAX_VALIDATION_INTERVAL:
+            raise UserError(
+                f"--eval-every must be at most {MAX_VALIDATION_INTERVAL:,}, got {self.eval_every:,}"
+            )
         if not self.lr <= MAX_LR:  # also rejects nan and inf
             raise UserError(f"--lr must be at most {MAX_LR:g}, got {self.lr:g}")
         if not 0 <= self.seed < 2**63:
@@ -76,7 +84,7 @@ class TrainConfig:
 
     @property
     def validation_interval(self) -> int:
-        return self.eval_every or max(1, self.steps // 20)
+        return self.eval_every or max(1, min(self.steps // 20, MAX_VALIDATION_INTERVAL))
 
     def lr_factor(self, step: int) -> float:
         """Multiplier of `lr` for optimisation step `step` (0-based)."""

@@ -33,16 +33,22 @@ from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk,
 from villanueva.training.step import optimisation_step
 
 PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
+DIVERGED = 10  # a loss this many times the untrained model's means training has diverged
 
 OnProgress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
 
 
-class TrainingInterrupted(Exception):
-    """Ctrl-C: the current step finished and a checkpoint was saved."""
+STOPPING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
-    def __init__(self, step: int):
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C, SIGTERM or SIGHUP: the current step finished and a checkpoint was saved."""
+
+    def __init__(self, step: int, signum: int = signal.SIGINT):
         super().__init__(f"interrupted at step {step}")
-        self.step = step
+        self.step, self.signum = step, signum
 
 
 @dataclass
@@ -141,7 +147,7 @@ class _Loop:
             self._start()
         start = time.perf_counter() - progress.seconds
         self.trainee.model.train()
-        with _StopOnCtrlC() as ctrl_c:
+        with _StopOnSignals() as stop:
             # Whether to stop early follows from the history, so a resumed run stops where it would have.
             while progress.step < self.config.steps and not self._out_of_patience():
                 self.losses[progress.step - progress.last_validated] = self._step()
@@ -151,10 +157,10 @@ class _Loop:
                     self.callbacks.on_progress(progress.step, self.config.steps, None)
                 if progress.step % self.interval == 0 or progress.step == self.config.steps:
                     self._validate(time.perf_counter() - start)
-                if ctrl_c.pressed:
+                if stop.signum is not None:
                     progress.seconds = time.perf_counter() - start
                     self.callbacks.on_checkpoint(self.checkpoint())
-                    raise TrainingInterrupted(progress.step)
+                    raise TrainingInterrupted(progress.step, stop.signum)
         return TrainResult(
             progress.best_state,
             progress.best_step,
@@ -208,15 +214,17 @@ class _Loop:
         return self.losses[: self.progress.step - self.progress.last_validated]
 
     def _check_finite(self) -> None:
-        """Stop at the first step whose loss is NaN or infinite, naming it."""
+        """Stop at the first step whose loss is NaN, infinite or far above the untrained model's
+        (DIVERGED times it: no learning rate that works goes there), naming it."""
         pending = self._pending_losses()
-        if torch.isfinite(pending).all():
+        bad = ~torch.isfinite(pending) | (pending > DIVERGED * self.progress.initial_loss)
+        if not bad.any():
             return
-        first_bad, since = int((~torch.isfinite(pending)).nonzero()[0]), self.progress.last_validated
+        first_bad, since = int(bad.nonzero()[0]), self.progress.last_validated
         raise UserError(
-            f"the loss became {pending[first_bad].item()} at step {since + first_bad + 1}: "
-            f"training diverged. The run keeps its checkpoint of step {since}; try a lower "
-            f"--lr than {self.config.lr:g}"
+            f"the loss became {pending[first_bad].item():.4g} at step {since + first_bad + 1} (the "
+            f"untrained model's: {self.progress.initial_loss:.4g}): training diverged. The run keeps its "
+            f"checkpoint of step {since}; try a lower --lr than {self.config.lr:g}"
         )
 
     def _validate(self, seconds: float) -> None:
@@ -255,26 +263,30 @@ class _Loop:
         return save_state(self.trainee, progress)
 
 
-class _StopOnCtrlC:
-    """While active, Ctrl-C (SIGINT) sets `pressed`, for the loop to stop after the current step
-    instead of being killed mid-update; a second Ctrl-C interrupts at once."""
+class _StopOnSignals:
+    """While active, Ctrl-C (SIGINT), SIGTERM and SIGHUP (kill, a batch scheduler, a closed
+    terminal) set `signum`, for the loop to stop after the current step and save a checkpoint
+    instead of being killed mid-update; a second signal interrupts at once."""
 
     def __enter__(self):
-        self.pressed = False
-        self.previous = signal.getsignal(signal.SIGINT)
+        self.signum = None
+        self.previous = {}
         try:
-            signal.signal(signal.SIGINT, self._press)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            self.previous = None
+            for signum in STOPPING_SIGNALS:
+                self.previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._received)
+        except ValueError:  # not the main thread: leave the signals alone
+            self.previous = {}
         return self
 
-    def _press(self, signum, frame):
-        self.pressed = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    def _received(self, signum, frame):
+        self.signum = signum
+        for other in STOPPING_SIGNALS:  # the next one is handled as it was before
+            signal.signal(other, self.previous.get(other, signal.default_int_handler))
 
     def __exit__(self, *exc_info):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

@@ -1,0 +1,26 @@
+"""The commands, one module each, and the parser they make together."""
+
+from villanueva.cli import (
+    diagnose,
+    evaluate,
+    guess,
+    labels,
+    lr_find,
+    report,
+    reproduce,
+    sample,
+    score,
+    serve,
+    train,
+)
+from villanueva.cli.options import Parser, add_threads_option
+
+COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="villanueva", description="Learn a list of names; invent new ones like them.")
+    subcommands = parser.add_subparsers(title="commands", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        add_threads_option(command.add(subcommands))
+    return parser

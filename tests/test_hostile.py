@@ -1,0 +1,397 @@
+"""The cases of a hostile pass over the CLI (issue 17): each must end in exit 0 with the right
+result, or exit 2 (3 for a sample's spent budget) with one line on stderr, no traceback, and, where
+it is about data, nothing lost. Signals and start-up run the real CLI in subprocesses."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import safetensors.torch
+import torch
+from safetensors import safe_open
+
+from villanueva.runs.run import CHECKPOINT, CONFIG, METRICS, SPLIT, VOCAB, WEIGHTS
+
+from test_resume import TRAIN, assert_same_run, start
+
+FAST = ["--steps", "20", "--hidden", "8", "--quiet"]
+
+
+def one_line(result, code: int = 2) -> str:
+    assert result.code == code, (result.out, result.err)
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err, result.err
+    return result.err
+
+
+def snapshot(run: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(run.iterdir()) if path.is_file()}
+
+
+# --- work is never destroyed --------------------------------------------------------------------
+
+
+def test_report_never_overwrites_a_file_of_a_run(cli, tiny_run):
+    before = snapshot(tiny_run)
+    for name in (CONFIG, WEIGHTS):
+        one_line(cli("report", str(tiny_run), "--out", str(tiny_run / name), "--force"))
+    assert snapshot(tiny_run) == before
+
+
+@pytest.fixture
+def interrupted(cli, tiny_names_file, tmp_path):
+    """A run stopped after its first validations, with a checkpoint to resume from."""
+    from villanueva.training import trainer
+
+    run = tmp_path / "interrupted"
+    original = trainer._Loop._validate
+
+    def stop_after_two(self, seconds):
+        original(self, seconds)
+        if len(self.progress.history) == 2:
+            raise KeyboardInterrupt
+
+    trainer._Loop._validate = stop_after_two
+    try:
+        cli("train", "--data", str(tiny_names_file), *FAST, "--steps", "200", "--out", str(run))
+    finally:
+        trainer._Loop._validate = original
+    assert (run / CHECKPOINT).exists()
+    return run
+
+
+def rewrite_checkpoint_meta(run: Path, change) -> None:
+    with safe_open(str(run / CHECKPOINT), "pt") as reader:
+        tensors = {name: reader.get_tensor(name) for name in reader.keys()}
+        meta = json.loads(reader.metadata()["villanueva_checkpoint"])
+    change(meta)
+    safetensors.torch.save_file(tensors, str(run / CHECKPOINT), {"villanueva_checkpoint": json.dumps(meta)})
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda meta: meta.update(history="not a list"),
+        lambda meta: meta.update(step=-5),
+        lambda meta: meta.update(step="ten"),
+        lambda meta: meta.update(step=10**12),
+        lambda meta: meta.update(history=[{"step": 3, "val_loss": None}]),
+    ],
+    ids=["history a string", "negative step", "step a string", "step 10^12", "history without losses"],
+)
+def test_a_damaged_checkpoint_is_refused_and_the_run_left_as_it_was(cli, interrupted, damage):
+    rewrite_checkpoint_meta(interrupted, damage)
+    before = snapshot(interrupted)
+    assert "damaged" in one_line(cli("train", "--resume", str(interrupted), "--quiet"))
+    assert snapshot(interrupted) == before
+
+
+# --- bounded resources --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--threads", "1000000"],
+        ["--block-size", "1000000"],
+        ["--model", "deep-mlp", "--depth", "10000"],
+        ["--hidden", "1000000000"],
+        ["--steps", str(10**15)],
+        ["--eval-every", str(10**12)],
+    ],
+    ids=["threads", "block size", "depth", "hidden", "steps", "eval every"],
+)
+def test_sizes_that_cannot_fit_are_refused_before_anything_is_written(
+    cli, tiny_names_file, tmp_path, options
+):
+    run = tmp_path / "run"
+    one_line(cli("train", "--data", str(tiny_names_file), "--quiet", *options, "--out", str(run)))
+    assert not run.exists()
+
+
+def test_a_config_json_asking_for_a_huge_model_is_refused(cli, tiny_run, tmp_path):
+    damaged = tmp_path / "huge"
+    damaged.mkdir()
+    for path in tiny_run.iterdir():
+        if path.is_file():
+            (damaged / path.name).write_bytes(path.read_bytes())
+    config = json.loads((damaged / CONFIG).read_text())
+    config["model_config"]["hidden"] = 10**9
+    (damaged / CONFIG).write_text(json.dumps(config))
+    assert "memory" in one_line(cli("sample", str(damaged), "-n", "2"))
+
+
+def test_a_name_of_a_megabyte_is_refused_with_the_count_and_the_limit(cli, tmp_path):
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(["ana", "bea", "x" * 1_000_000, "lena", "nel", "belen", "abel"]) + "\n")
+    error = one_line(cli("train", "--data", str(data), *FAST, "--out", str(tmp_path / "run")))
+    assert "1 names are longer than 200 characters" in error and "1,000,000" in error
+    assert "longer than a name can be" in one_line(cli("score", "x" * 300))
+
+
+def test_sample_streams_its_names_as_they_are_made(tiny_run):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "villanueva", "sample", str(tiny_run), "-n", "10000000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.strip() and process.poll() is None  # a name is out while the rest are being made
+    finally:
+        process.kill()
+        process.wait()
+
+
+# --- damaged runs and bad files -----------------------------------------------------------------
+
+
+def damaged_copy(run: Path, tmp_path: Path, name: str, content: bytes) -> Path:
+    copy = tmp_path / f"damaged-{name}"
+    copy.mkdir()
+    for path in run.iterdir():
+        if path.is_file():
+            (copy / path.name).write_bytes(path.read_bytes())
+    (copy / name).write_bytes(content)
+    return copy
+
+
+DAMAGE = {
+    "deeply nested config.json": (CONFIG, b"[" * 100_000 + b"]" * 100_000),
+    "split.json with no val names": (SPLIT, json.dumps({"train": ["a"], "val": [], "test": ["b"]}).encode()),
+    "split.json not an object": (SPLIT, b"[1, 2]"),
+    "vocab.json of numbers": (VOCAB, b'{"chars": [1, 2]}'),
+    "metrics.jsonl not UTF-8": (METRICS, b"\xff\xfe\x00garbage\n"),
+    "a final record null": (METRICS, b'{"step": 0, "initial_loss": 3.3}\nnull\n'),
+    "best null": (METRICS, json.dumps({"final": True, "steps": 1, "best": None}).encode() + b"\n"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGE, ids=list(DAMAGE))
+@pytest.mark.parametrize("command", ["eval", "sample", "score", "report"])
+def test_a_damaged_run_is_one_line(cli, tiny_run, tmp_path, case, command):
+    name, content = DAMAGE[case]
+    run = damaged_copy(tiny_run, tmp_path, name, content)
+    args = {"eval": [str(run)], "sample": [str(run), "-n", "2"], "score": ["--run", str(run), "ana"]}
+    result = cli(command, *args.get(command, [str(run)]))
+    if result.code == 0:  # this command does not read the damaged file
+        assert command == "report" or name == METRICS, result.out
+    else:
+        one_line(result)
+
+
+def test_weights_of_nan_are_refused_as_damaged(cli, tiny_run, tmp_path):
+    state = safetensors.torch.load_file(str(tiny_run / WEIGHTS))
+    state = {
+        name: torch.full_like(t, float("nan")) if t.is_floating_point() else t for name, t in state.items()
+    }
+    run = damaged_copy(tiny_run, tmp_path, WEIGHTS, safetensors.torch.save(state))
+    assert "NaN" in one_line(cli("sample", str(run), "-n", "2"))
+
+
+@pytest.mark.parametrize(
+    "out",
+    ["{tmp}", "{tmp}/missing/report.md", "/proc/report.md"],
+    ids=["a directory", "a missing folder", "/proc"],
+)
+def test_report_out_where_nothing_can_be_written(cli, tiny_run, tmp_path, out):
+    one_line(cli("report", str(tiny_run), "--out", out.format(tmp=tmp_path)))
+
+
+def test_a_run_directory_that_cannot_be_written(cli, interrupted, monkeypatch):
+    from villanueva.runs import lock
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(lock, "open", read_only, raising=False)
+    assert "Read-only file system" in one_line(cli("train", "--resume", str(interrupted), "--quiet"))
+
+
+def test_a_full_disk_is_one_line_and_resume_after_it_equals_an_uninterrupted_run(
+    cli, reference, tmp_path, monkeypatch
+):
+    from villanueva.runs import files
+
+    names, reference_run = reference
+    run, writes = tmp_path / "full", []
+    real_fsync = os.fsync
+
+    def fsync_until_full(fd):
+        writes.append(fd)
+        if len(writes) == 40:  # some checkpoints in
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", fsync_until_full)
+    error = one_line(cli("train", "--data", str(names), *TRAIN, "--out", str(run)))
+    assert "disk full while writing" in error and "--resume" in error
+    monkeypatch.setattr(files.os, "fsync", real_fsync)  # space freed
+    assert cli("train", "--resume", str(run), "--quiet").code == 0
+    assert_same_run(run, reference_run)
+
+
+# --- stuck states and signals -------------------------------------------------------------------
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_from_step_0(cli, reference, tmp_path):
+    names, reference_run = reference
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    for name in (CONFIG, SPLIT, VOCAB):  # what a run has before its first checkpoint
+        (stub / name).write_bytes((reference_run / name).read_bytes())
+    (stub / METRICS).write_text('{"step": 0, "initial_loss": 3.3}\n{"step": 75, "tor')
+    assert cli("train", "--resume", str(stub), "--quiet").code == 0
+    assert_same_run(stub, reference_run)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_during_start_up_is_one_line(tmp_path, signum):
+    process = start("train", "--steps", "10", "--quiet", "--out", str(tmp_path / "run"))
+    time.sleep(0.8)  # importing torch
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines() == [f"villanueva: interrupted ({signal.Signals(signum).name})"]
+
+
+# --- accepted when it should be refused ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--model", "bigram", "--smoothing", "nan"],
+        ["--model", "bigram", "--smoothing", "inf"],
+        ["--model", "bigram", "--smoothing", "1e300"],
+        ["--model", "mlp-bn", "--last-layer-scale", "nan"],
+        ["--model", "mlp-bn", "--last-layer-scale", "inf"],
+        ["--dropout", "nan", "--model", "gru"],
+    ],
+    ids=["smoothing nan", "smoothing inf", "smoothing 1e300", "scale nan", "scale inf", "dropout nan"],
+)
+def test_non_finite_values_are_refused(cli, tiny_names_file, tmp_path, options):
+    one_line(cli("train", "--data", str(tiny_names_file), *FAST, *options, "--out", str(tmp_path / "r")))
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_loss_far_above_the_untrained_one_stops_training(cli, tiny_names_file, tmp_path):
+    error = one_line(
+        cli(
+            "train",
+            "--data",
+            str(tiny_names_file),
+            "--steps",
+            "300",
+            "--lr",
+            "1e30",
+            "--quiet",
+            "--out",
+            str(tmp_path / "r"),
+        )
+    )
+    assert "diverged" in error and "lower --lr" in error
+    json.loads((tmp_path / "r" / CONFIG).read_text())  # strict JSON
+
+
+def test_the_largest_seed_trains_and_samples(cli, tiny_names_file, tmp_path):
+    run = tmp_path / "r"
+    assert (
+        cli(
+            "train",
+            "--data",
+            str(tiny_names_file),
+            "--model",
+            "bigram",
+            "--seed",
+            str(2**63 - 1),
+            "--quiet",
+            "--out",
+            str(run),
+        ).code
+        == 0
+    )
+    assert cli("sample", str(run), "-n", "3", "--seed", str(2**63 - 1)).code == 0
+    one_line(
+        cli(
+            "train",
+            "--data",
+            str(tiny_names_file),
+            "--seed",
+            str(2**63),
+            "--quiet",
+            "--out",
+            str(tmp_path / "s"),
+        )
+    )
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"], ids=["semicolon", "tab", "bar"])
+def test_csv_delimiters_are_detected(cli, tmp_path, delimiter):
+    from conftest import TINY_NAMES
+
+    data = tmp_path / "places.csv"
+    data.write_text(
+        f"id{delimiter}nombre\n"
+        + "".join(f"{i}{delimiter}{n.replace(',', '')}\n" for i, n in enumerate(TINY_NAMES))
+    )
+    result = cli(
+        "train",
+        "--data",
+        str(data),
+        "--column",
+        "nombre",
+        "--model",
+        "bigram",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert result.code == 0, result.err
+
+
+def test_a_column_named_twice_is_refused(cli, tmp_path):
+    data = tmp_path / "twice.csv"
+    data.write_text("name,name\n" + "".join(f"a{i},b{i}\n" for i in range(20)))
+    assert "2 columns named 'name'" in one_line(
+        cli("train", "--data", str(data), "--column", "name", "--out", str(tmp_path / "r"))
+    )
+
+
+def test_a_symlink_loop_is_named(cli, tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert "symlink loop" in one_line(
+        cli("train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "r"))
+    )
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores to compare 1 and 2 threads")
+@pytest.mark.parametrize("model", ["mlp", "gru"])
+def test_the_thread_count_does_not_change_the_numbers(cli, tiny_names_file, tmp_path, model):
+    weights = []
+    for threads in ("1", "2"):
+        run = tmp_path / f"t{threads}"
+        assert (
+            cli(
+                "train",
+                "--data",
+                str(tiny_names_file),
+                "--model",
+                model,
+                *FAST,
+                "--threads",
+                threads,
+                "--out",
+                str(run),
+            ).code
+            == 0
+        )
+        weights.append((run / WEIGHTS).read_bytes())
+    assert weights[0] == weights[1]
