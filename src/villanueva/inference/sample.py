@@ -203,6 +203,7 @@ def sample_names(
     return [sampled.name for batch in batches for sampled in batch]
 
 
+@torch.no_grad()  # without it every step would keep the graph of all before it: 100 KB a name
 def _generate(
     model: NameModel,
     count: int,
