@@ -52,6 +52,15 @@ def test_prefix_and_max_length(bigram):
     assert len(names) == 10 and all(name.startswith("be") and len(name) <= 3 for name in names)
 
 
+def test_a_name_is_never_empty():
+    # Smoothing this strong makes ending before the first character about 1 draw in 6.
+    vocab = Vocab.from_names(NAMES)
+    model = build_model("bigram", make_config("bigram", smoothing=100.0), len(vocab))
+    model.fit(*context_windows(NAMES, vocab, 1))
+    names = sample_names(model, vocab, 300, seed=0)
+    assert len(names) == 300 and all(names)
+
+
 def test_new_only_excludes_known_names(bigram):
     known = set(NAMES)
     names = [
