@@ -4,7 +4,7 @@ names -> corpus -> split + vocab -> model -> trainer -> run directory -> final l
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def train_run(
 ) -> TrainedRun:
     """Train a new model into the new run directory `out`; `command` is the command line that
     asked for it, recorded in config.json."""
-    corpus, split, vocab, labels, model = _start(settings, data, device)
+    corpus, split, vocab, labels, model, settings = _start(settings, data, device)
     record = RunRecord(
         settings,
         DataRecord(data, corpus.source, len(corpus), len(vocab)),
@@ -77,8 +77,9 @@ def train_run(
 
 
 def _start(settings: Settings, data: DataOptions, device: str):
-    """Corpus, split, vocab and the untrained model (seeded, on its device), checked against the
-    training settings: how every run, and every lr sweep, starts."""
+    """Corpus, split, vocab, the untrained model (seeded, on its device) and the settings sized for
+    the training set (--epochs), checked against each other: how every run, and every lr sweep,
+    starts."""
     corpus = data.load()
     corpus_labels = corpus.labels if data.conditioned else None
     split = split_names(corpus.names, data.split_seed, corpus_labels)
@@ -88,9 +89,9 @@ def _start(settings: Settings, data: DataOptions, device: str):
     )
     torch_device = resolve_device(device)
     build = partial(build_model, settings.model, settings.model_config, len(vocab), len(labels or ()))
-    require_fits(
-        training_bytes(planned(build), split.train, settings.train.batch_size), f"this {settings.model}"
-    )
+    plan = planned(build)
+    settings = replace(settings, train=settings.train.sized_for(plan.example_shape(split.train)[0]))
+    require_fits(training_bytes(plan, split.train, settings.train.batch_size), f"this {settings.model}")
     torch.manual_seed(settings.train.seed)
     model = build().to(torch_device)
     check_trainable(model, settings.train, sum(len(name) + 1 for name in split.train))
@@ -99,7 +100,7 @@ def _start(settings: Settings, data: DataOptions, device: str):
         from villanueva.diagnostics import check_diagnosable  # matplotlib loads only when asked for
 
         check_diagnosable(model, settings.model)
-    return corpus, split, vocab, labels, model
+    return corpus, split, vocab, labels, model, settings
 
 
 def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, device: str = "cpu"):
@@ -108,7 +109,7 @@ def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, de
     from villanueva.diagnostics.lr_find import SweepRange, check_plot_path, lr_sweep, write_lr_plot
 
     check_plot_path(out)
-    _, split, vocab, labels, model = _start(settings, data, device)
+    _, split, vocab, labels, model, settings = _start(settings, data, device)
     examples = model.examples(split.train, vocab, part_label_ids(split, labels, "train"))
     train_set = tuple(t.to(model_device(model)) for t in examples)
     result = lr_sweep(model, train_set, settings.train, sweep or SweepRange())

@@ -8,7 +8,7 @@ resumed on another device.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from villanueva.errors import UserError, option, unknown
 
@@ -31,6 +31,12 @@ class TrainConfig:
         256, "examples per step: characters for window models, whole names for gru and transformer", "N"
     )
     steps: int = _option(6_000, "optimisation steps", "N")
+    epochs: float = _option(
+        0.0,
+        "train for N passes over the training examples instead of a fixed --steps, so that a list of "
+        "any size gets as many passes (0 = --steps)",
+        "N",
+    )
     schedule: str = "cosine"
     decay_at: float = 0.5  # "step" schedule: fraction of the steps after which lr drops
     final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
@@ -78,9 +84,19 @@ class TrainConfig:
         for name in ("eval_every", "patience", "warmup"):
             if getattr(self, name) < 0:
                 raise UserError(f"{option(name)} must not be negative, got {getattr(self, name)}")
-        for name in ("grad_clip", "weight_decay"):
+        for name in ("grad_clip", "weight_decay", "epochs"):
             if not 0 <= getattr(self, name) < math.inf:  # also rejects nan
                 raise UserError(f"{option(name)} must be 0 or more and finite, got {getattr(self, name)}")
+
+    def sized_for(self, examples: int) -> "TrainConfig":
+        """These settings for a training set of `examples` rows: with `epochs`, the steps that many
+        passes take (the steps are then the run's own, recorded in config.json and kept on resume)."""
+        if not self.epochs:
+            return self
+        steps = max(1, math.ceil(self.epochs * examples / self.batch_size))
+        if steps > MAX_STEPS:
+            raise UserError(f"--epochs {self.epochs:g} would be {steps:,} steps, more than {MAX_STEPS:,}")
+        return replace(self, steps=steps)
 
     @property
     def validation_interval(self) -> int:

@@ -41,7 +41,10 @@ def resolve(
     chosen = _chosen_preset(preset_name, model, recipe_name, conditioned)
     model = model or chosen.model
     recipe_name = recipe_name or DEFAULT_RECIPE
-    train = recipe(model, recipe_name, **_overriding(chosen.training, train_options))
+    training = _overriding(chosen.training, train_options)
+    if (train_options or {}).get("steps") is not None and (train_options or {}).get("epochs") is None:
+        training["epochs"] = 0.0  # --steps given: a length in epochs from the preset gives way
+    train = recipe(model, recipe_name, **training)
     return Settings(
         model, recipe_name, train, make_config(model, **_overriding(chosen.model_options, model_options))
     )
@@ -79,12 +82,14 @@ def changes(settings: Settings) -> str:
         for key, value in asdict(settings.model_config).items()
         if default_model.get(key) != value
     ]
+    # With a length in epochs the steps follow from the list's size: the epochs say it.
+    skipped = UNDESCRIBED | ({"steps"} if settings.train.epochs else set())
     changed += [
         _as_option(f.name, getattr(settings.train, f.name))
         if is_option(f)
         else f"{f.name}={setting_text(getattr(settings.train, f.name))}"
         for f in fields(TrainConfig)
-        if f.name not in UNDESCRIBED and getattr(settings.train, f.name) != default_train[f.name]
+        if f.name not in skipped and getattr(settings.train, f.name) != default_train[f.name]
     ]
     recipe_option = [] if settings.recipe == DEFAULT_RECIPE else [f"--recipe {settings.recipe}"]
     return " ".join(recipe_option + changed)
