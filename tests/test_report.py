@@ -58,9 +58,9 @@ def test_preset_best_trains_its_model_with_its_settings_and_given_options_win(cl
     for key, value in best.model_options.items():
         if key != "hidden":
             assert config["model_config"][key] == value
-    assert config["train"]["steps"] == 3
+    assert config["train"]["steps"] == 3 and config["train"]["epochs"] == 0  # --steps wins over epochs
     for key, value in best.training.items():
-        if key != "steps":
+        if key not in ("steps", "epochs"):
             assert config["train"][key] == value
 
 

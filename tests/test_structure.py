@@ -22,6 +22,7 @@ STAGES = [
     "diagnostics",
     "experiment",
     "reproduce",
+    "tune",
     "report",
     "web",
     "cli",
@@ -76,11 +77,13 @@ def test_only_the_models_package_knows_model_kinds(path):
     tree = ast.parse(path.read_text())
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - {"block_size"}
     used |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    # Strings too (getattr(model, "block_size")), but not "block_size" as the name of a model's
+    # option, which the CLI and tune's search spaces spell as any other option.
     used |= {
         node.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
+    } - {"block_size"}
     assert not used & KIND_NAMES, f"{module_name(path)} looks at model kinds: {used & KIND_NAMES}"
 
 

@@ -12,10 +12,11 @@ from villanueva.cli import (
     score,
     serve,
     train,
+    tune,
 )
 from villanueva.cli.options import Parser, add_threads_option
 
-COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve)
+COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve, tune)
 
 
 def build_parser() -> Parser:

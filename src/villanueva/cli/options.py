@@ -7,6 +7,7 @@ tell what the user chose from what the recipe, the preset and the defaults decid
 """
 
 import argparse
+import shlex
 from dataclasses import fields
 from pathlib import Path
 
@@ -127,6 +128,22 @@ def data_options(args) -> DataOptions:
         "label": args.condition or args.label_column,
     }
     return DataOptions(**{key: value for key, value in given.items() if value is not None})
+
+
+def data_arguments(data: DataOptions) -> str:
+    """The data options that give `data` (the inverse of data_options), for a command to print."""
+    default, given = DataOptions(), []
+    if data.path is not None:
+        given += ["--data", shlex.quote(str(data.path))]
+    if data.column is not None:
+        given += ["--column", shlex.quote(data.column)]
+    if data.keep_accents:
+        given.append("--keep-accents")
+    if data.split_seed != default.split_seed:
+        given += ["--split-seed", str(data.split_seed)]
+    if data.label is not None:
+        given += ["--label-column" if data.path else "--condition", shlex.quote(data.label)]
+    return " ".join(given)
 
 
 def add_training_options(group, only: tuple[str, ...] | None = None) -> list[argparse.Action]:

@@ -1,6 +1,8 @@
-"""`villanueva report RUN...`: finished runs side by side in one markdown table."""
+"""`villanueva report RUN...`: finished runs side by side in one markdown table (or a tune's trials)."""
 
 from pathlib import Path
+
+from villanueva.errors import UserError
 
 
 def add(commands):
@@ -13,7 +15,13 @@ def add(commands):
         "train / val / test loss and training time.",
     )
     parser.set_defaults(command=run)
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run directories")
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        help="run directories, or one study of `villanueva tune` (its study.db, or a database URL)",
+    )
+    parser.add_argument("--study", metavar="NAME", help="the study to show, when the database has several")
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the table to this new file")
     parser.add_argument("--force", action="store_true", help="with --out: replace an existing file")
     return parser
@@ -21,8 +29,14 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.report import report, write_report
+    from villanueva.tune import is_study, load_study, study_url, trials_table
 
-    table = report(args.runs)
+    if any(map(is_study, args.runs)):
+        if len(args.runs) > 1:
+            raise UserError("give one study, or run directories: not both")
+        table = trials_table(load_study(study_url(args.runs[0]), args.study))
+    else:
+        table = report([Path(run) for run in args.runs])
     print(table, end="")
     if args.out:
         write_report(args.out, table, args.force)

@@ -52,9 +52,9 @@ def add(commands) -> argparse.ArgumentParser:
         what.add_argument(
             "--preset",
             metavar="NAME",
-            help="a model with its best-known "
-            "settings: best (the lowest validation loss found on the "
-            "municipalities, see docs/results.md); other options given override it",
+            help="a model with its best-known settings: best (the lowest validation loss found on "
+            "the municipalities, see docs/results.md), or a FILE.json that `villanueva tune "
+            "--write-preset` wrote; other options given override it",
         ),
         add_recipe_choice(
             what, "fast (default) or notebook: the study notebooks' SGD recipe, for reproducing their numbers"
