@@ -9,22 +9,25 @@ import pytest
 
 from villanueva.errors import UserError
 from villanueva.runs import RunRecord, RunResult, read_result, read_run_setup
-from villanueva.training import Settings, TrainConfig, changes, resolve
+from villanueva.training import PRESETS, Settings, TrainConfig, changes, resolve
 
 
 def test_precedence_is_defaults_then_recipe_then_preset_then_given_options():
     assert resolve().model == "mlp" and resolve().train == TrainConfig()
     gru = resolve("gru")
     assert gru.train.batch_size == 32 and gru.train.grad_clip == 1.0  # the gru recipe
-    best = resolve(preset_name="best")
-    assert best.model == "gru" and best.model_config.hidden == 256 and best.train.lr == 3e-3
+    best, chosen = resolve(preset_name="best"), PRESETS["best"]
+    assert best.model == chosen.model and best.model_config.hidden == chosen.model_options["hidden"]
+    assert best.train.lr == chosen.training["lr"] and best.train.epochs == chosen.training["epochs"]
     given = resolve(
         preset_name="best",
         train_options={"lr": 1e-3, "steps": None},
         model_options={"hidden": 64, "dropout": None},
     )
-    assert given.train.lr == 1e-3 and given.train.steps == 6000  # None: not given
-    assert given.model_config.hidden == 64 and given.model_config.dropout == 0.3
+    assert given.train.lr == 1e-3 and given.train.epochs == chosen.training["epochs"]  # None: not given
+    assert given.model_config.hidden == 64 and given.model_config.dropout == chosen.model_options["dropout"]
+    fixed = resolve(preset_name="best", train_options={"steps": 500})
+    assert fixed.train.steps == 500 and fixed.train.epochs == 0  # --steps wins over the preset's epochs
     notebook = resolve("mlp-bn", "notebook")
     assert notebook.train.optimizer == "sgd" and notebook.train.steps == 200_000
 
@@ -46,7 +49,8 @@ def test_conflicting_or_unknown_settings_are_user_errors(arguments, message):
 
 def test_changes_are_written_as_the_options_that_set_them():
     assert changes(resolve("gru")) == ""
-    assert changes(resolve(preset_name="best")) == "--hidden 256 --dropout 0.3 --lr 0.003"
+    sized = resolve("gru", train_options={"lr": 3e-3, "epochs": 29.5}, model_options={"hidden": 256})
+    assert changes(sized) == "--hidden 256 --lr 0.003 --epochs 29.5"  # the steps follow from the epochs
     assert changes(resolve("deep-mlp", model_options={"batchnorm": False})) == "--no-batchnorm"
     assert changes(resolve("mlp-bn", "notebook")) == "--recipe notebook"
     # A setting that only recipes set is no command-line option: it is written as name=value.

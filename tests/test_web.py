@@ -37,7 +37,8 @@ def test_runs_describe_the_models(client):
     assert bundled["name"] == "bundled model" and bundled["model"] == "gru"
     assert len(bundled["labels"]["names"]) == 52 and "Galicia" in bundled["labels"]["groups"]
     assert bundled["losses"]["val"] < bundled["marginal"]["val"]
-    assert len(bundled["curve"]) == 20 and bundled["curve"][-1]["step"] == 6000
+    steps = load_run().record.settings.train.steps  # the steps its epochs came to
+    assert len(bundled["curve"]) >= 20 and bundled["curve"][-1]["step"] == steps
     assert tiny["labels"] is None and tiny["model"] == "mlp"
 
 
