@@ -29,6 +29,11 @@ def one_line(result, code: int = 2) -> str:
     return result.err
 
 
+def train(cli, names: Path, out: Path, *options: str):
+    """`villanueva train` on the names file `names` into `out`, with `options`."""
+    return cli("train", "--data", str(names), *options, "--out", str(out))
+
+
 def snapshot(run: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(run.iterdir()) if path.is_file()}
 
@@ -282,20 +287,7 @@ def test_non_finite_values_are_refused(cli, tiny_names_file, tmp_path, options):
 
 
 def test_a_loss_far_above_the_untrained_one_stops_training(cli, tiny_names_file, tmp_path):
-    error = one_line(
-        cli(
-            "train",
-            "--data",
-            str(tiny_names_file),
-            "--steps",
-            "300",
-            "--lr",
-            "1e30",
-            "--quiet",
-            "--out",
-            str(tmp_path / "r"),
-        )
-    )
+    error = one_line(train(cli, tiny_names_file, tmp_path / "r", "--steps", "300", "--lr", "1e30", "--quiet"))
     assert "diverged" in error and "lower --lr" in error
     json.loads((tmp_path / "r" / CONFIG).read_text())  # strict JSON
 
@@ -303,33 +295,10 @@ def test_a_loss_far_above_the_untrained_one_stops_training(cli, tiny_names_file,
 def test_the_largest_seed_trains_and_samples(cli, tiny_names_file, tmp_path):
     run = tmp_path / "r"
     assert (
-        cli(
-            "train",
-            "--data",
-            str(tiny_names_file),
-            "--model",
-            "bigram",
-            "--seed",
-            str(2**63 - 1),
-            "--quiet",
-            "--out",
-            str(run),
-        ).code
-        == 0
+        train(cli, tiny_names_file, run, "--model", "bigram", "--seed", str(2**63 - 1), "--quiet").code == 0
     )
     assert cli("sample", str(run), "-n", "3", "--seed", str(2**63 - 1)).code == 0
-    one_line(
-        cli(
-            "train",
-            "--data",
-            str(tiny_names_file),
-            "--seed",
-            str(2**63),
-            "--quiet",
-            "--out",
-            str(tmp_path / "s"),
-        )
-    )
+    one_line(train(cli, tiny_names_file, tmp_path / "s", "--seed", str(2**63), "--quiet"))
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"], ids=["semicolon", "tab", "bar"])
@@ -378,20 +347,6 @@ def test_the_thread_count_does_not_change_the_numbers(cli, tiny_names_file, tmp_
     weights = []
     for threads in ("1", "2"):
         run = tmp_path / f"t{threads}"
-        assert (
-            cli(
-                "train",
-                "--data",
-                str(tiny_names_file),
-                "--model",
-                model,
-                *FAST,
-                "--threads",
-                threads,
-                "--out",
-                str(run),
-            ).code
-            == 0
-        )
+        assert train(cli, tiny_names_file, run, "--model", model, *FAST, "--threads", threads).code == 0
         weights.append((run / WEIGHTS).read_bytes())
     assert weights[0] == weights[1]
