@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from villanueva.data import EMBEDDED, Vocab, context_windows, load_corpus, split_names
+from villanueva.data.tensors import id_dtype
 from villanueva.errors import UserError
 
 
@@ -89,7 +90,17 @@ def test_context_windows_pad_with_the_start_token():
     contexts, targets = context_windows(["ab", "c"], vocab, block_size=3)
     pairs = [(vocab.decode(c), vocab.decode([t])) for c, t in zip(contexts.tolist(), targets.tolist())]
     assert pairs == [("...", "a"), ("..a", "b"), (".ab", "."), ("...", "c"), ("..c", ".")]
-    assert contexts.dtype == targets.dtype == torch.long
+    assert contexts.dtype == targets.dtype == torch.uint8  # a byte per id, not int64's eight
+
+
+def test_ids_take_the_smallest_type_that_holds_them():
+    assert id_dtype(0, 255) == torch.uint8 and id_dtype(-1, 127) == torch.int8
+    assert id_dtype(-1, 128) == id_dtype(0, 256) == torch.int16 and id_dtype(0, 2**31) == torch.int64
+    alphabet = [chr(0x4E00 + i) for i in range(300)]  # more characters than a byte holds
+    vocab = Vocab.from_names(alphabet)
+    contexts, targets = context_windows(alphabet, vocab, block_size=2)
+    assert contexts.dtype == targets.dtype == torch.int16
+    assert vocab.decode(targets.tolist()) == ".".join(alphabet) + "."
 
 
 def test_context_windows_keep_only_the_last_block():

@@ -9,6 +9,11 @@ The windows are cut from one padded stream with `unfold`, so building them costs
 operations however many names there are, and the result is two contiguous tensors (no Python
 lists of lists) that can live on the training device.
 
+Ids are stored in the smallest integer type that holds them (`id_dtype`): uint8 for any alphabet
+of up to 256 characters, so an example of a block-3 model takes 4 bytes instead of int64's 32, and
+a list of millions of names fits in memory many times over. Models widen each batch to int64 as
+they read it (`NameModel`), so nothing else needs to know.
+
 Models that read whole names take one row per name instead (`whole_names`).
 """
 
@@ -18,15 +23,23 @@ from villanueva.data.vocab import Vocab
 
 IGNORED = -1  # target id of padding: no prediction is scored there
 
+_ID_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def id_dtype(low: int, high: int) -> torch.dtype:
+    """The smallest integer type that holds every id from `low` to `high`."""
+    return next(t for t in _ID_DTYPES if torch.iinfo(t).min <= low and high <= torch.iinfo(t).max)
+
 
 def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return contexts `(N, block_size)` and targets `(N,)`, both int64, N = sum(len(name) + 1)."""
+    """Return contexts `(N, block_size)` and targets `(N,)`, N = sum(len(name) + 1), as ids of
+    `id_dtype(0, len(vocab) - 1)`."""
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     padding = "." * block_size
     # Each name becomes `block_size` start tokens, its characters, and the end token.
     stream_text = "".join(f"{padding}{name}." for name in names)
-    stream = torch.tensor(vocab.encode(stream_text), dtype=torch.long)
+    stream = torch.tensor(vocab.encode(stream_text), dtype=id_dtype(0, len(vocab) - 1))
     is_target = torch.ones(len(stream_text), dtype=torch.bool)
     starts = torch.tensor([0] + [len(name) + 1 + block_size for name in names[:-1]]).cumsum(0)
     pad_positions = (starts[:, None] + torch.arange(block_size)).flatten()
@@ -38,7 +51,7 @@ def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[to
 
 def whole_names(names: list[str], vocab: Vocab, pad_target: int) -> tuple[torch.Tensor, torch.Tensor]:
     """One row per name, for models that predict every position: inputs are the start token and
-    the characters, targets the characters and the end token, both int64 `(N, longest + 1)`:
+    the characters, targets the characters and the end token, both `(N, longest + 1)`:
 
         "ab", "c"  ->  inputs [. a b]   targets [a b .]
                               [. c .]           [c . pad_target]
@@ -48,9 +61,10 @@ def whole_names(names: list[str], vocab: Vocab, pad_target: int) -> tuple[torch.
     """
     lengths = torch.tensor([len(name) + 1 for name in names], dtype=torch.long)  # + the end token
     is_name = torch.arange(int(lengths.max()) if names else 0) < lengths[:, None]
-    inputs = torch.zeros(is_name.shape, dtype=torch.long)
-    targets = torch.full(is_name.shape, pad_target, dtype=torch.long)
+    largest = len(vocab) - 1
+    inputs = torch.zeros(is_name.shape, dtype=id_dtype(0, largest))
+    targets = torch.full(is_name.shape, pad_target, dtype=id_dtype(min(pad_target, 0), largest))
     # Row-major boolean indexing fills name after name, so each stream is just the names joined.
-    inputs[is_name] = torch.tensor(vocab.encode("".join(f".{name}" for name in names)), dtype=torch.long)
-    targets[is_name] = torch.tensor(vocab.encode("".join(f"{name}." for name in names)), dtype=torch.long)
+    inputs[is_name] = torch.tensor(vocab.encode("".join(f".{name}" for name in names)), dtype=inputs.dtype)
+    targets[is_name] = torch.tensor(vocab.encode("".join(f"{name}." for name in names)), dtype=targets.dtype)
     return inputs, targets

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from villanueva.data import Vocab, context_windows, whole_names
-from villanueva.data.tensors import IGNORED
+from villanueva.data.tensors import IGNORED, id_dtype
 from villanueva.errors import UserError, option
 
 Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
@@ -58,6 +58,9 @@ class NameModel(nn.Module):
         self.config = config
         self.vocab_size = vocab_size
         self.label_count = label_count
+        # Data sets keep ids in the smallest integer type (data/tensors.py); embedding lookups need
+        # int64 (and would read uint8 ids as a mask), so every model widens its input batch here.
+        self.register_forward_pre_hook(_widened_ids)
 
     def examples(self, names: list[str], vocab: Vocab, label_ids: list[int] | None = None) -> Examples:
         """(inputs, targets) of `names`; a conditioned model needs the label id of every name."""
@@ -69,8 +72,9 @@ class NameModel(nn.Module):
             raise ValueError("label ids are needed by a conditioned model, and only by one")
         if label_ids is None:
             return ids
-        column = torch.as_tensor(label_ids, dtype=torch.long, device=ids.device).reshape(-1, 1)
-        return torch.cat([column, ids], dim=1)
+        dtype = torch.promote_types(ids.dtype, id_dtype(0, self.label_count - 1))
+        column = torch.as_tensor(label_ids, dtype=dtype, device=ids.device).reshape(-1, 1)
+        return torch.cat([column, ids.to(dtype)], dim=1)
 
     def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         """Fit in closed form on the training examples; models trained by gradient descent have
@@ -113,6 +117,10 @@ class NameModel(nn.Module):
     def extend(self, state, next_ids: torch.Tensor, keep: torch.Tensor):
         """The state after appending `next_ids`, keeping only the names where `keep` is true."""
         return torch.cat([state[keep], next_ids[keep, None]], dim=1)
+
+
+def _widened_ids(module: nn.Module, args: tuple) -> tuple:
+    return (args[0].long(), *args[1:])
 
 
 class WindowModel(NameModel):

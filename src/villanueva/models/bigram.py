@@ -36,7 +36,7 @@ class Bigram(CountedModel):
     @torch.no_grad()
     def fit(self, contexts: torch.Tensor, targets: torch.Tensor) -> None:
         vocab_size = self.counts.shape[0]
-        pairs = contexts[:, -1] * vocab_size + targets
+        pairs = contexts[:, -1].long() * vocab_size + targets.long()  # compact ids would overflow
         counts = torch.bincount(pairs, minlength=vocab_size * vocab_size)
         self.counts.copy_(counts.view(vocab_size, vocab_size).to(self.counts))
 

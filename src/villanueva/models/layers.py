@@ -112,7 +112,7 @@ class Embedding(nn.Module):
         self.weight = nn.Parameter(torch.randn(num_embeddings, dim))
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        return self.weight[idx]
+        return self.weight[idx.long()]  # indexing by uint8 ids would read them as a mask
 
     def extra_repr(self) -> str:
         return "{}, {}".format(*self.weight.shape)

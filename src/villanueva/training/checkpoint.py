@@ -3,7 +3,9 @@
 Everything a resumed run needs to continue bit for bit as if never stopped: the weights (with
 BatchNorm's running statistics), the optimizer's moments, the schedule's position, the batch order
 of the current epoch and the generator that draws the next one, the global RNG, the losses since
-the last validation, and the best model so far. Nothing is pickled: tensors go into safetensors,
+the last validation, and the best model so far. The batch order itself is not stored: the
+generator's state before it was drawn is (5 KB, where the order of a list of millions of names
+would take megabytes at every validation), and resuming draws it again. Nothing is pickled: tensors go into safetensors,
 the rest into its JSON metadata, so loading a checkpoint cannot execute code.
 
 Bit-identical resume is promised on the device the run was interrupted on. A run continued on
@@ -26,7 +28,8 @@ class Checkpoint:
     tensors: dict[str, torch.Tensor]
     meta: dict
 
-    FORMAT = 1
+    FORMAT = 2
+    READABLE = (1, 2)  # format 1 stored the batch order itself
 
     def to_safetensors_metadata(self) -> dict[str, str]:
         return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta}, allow_nan=False)}
@@ -63,7 +66,7 @@ class Checkpoint:
             meta = json.loads((metadata or {})["villanueva_checkpoint"])
         except (KeyError, ValueError):
             raise UserError("the checkpoint has no villanueva training state") from None
-        if meta.get("format") != cls.FORMAT:
+        if meta.get("format") not in cls.READABLE:
             raise UserError(f"the checkpoint is from an incompatible version (format {meta.get('format')})")
         return cls(tensors, meta)
 
@@ -85,6 +88,7 @@ class Progress:
     step: int = 0
     cursor: int = 0  # position in `order` of the next batch
     order: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
+    order_drawn_from: torch.Tensor | None = None  # the generator's state before `order` was drawn
     history: list[dict] = field(default_factory=list)  # one record per validation
     initial_loss: float | None = None  # None until the run has started
     seconds: float = 0.0  # spent training before the last checkpoint
@@ -108,12 +112,13 @@ def save_state(trainee: Trainee, progress: Progress) -> Checkpoint:
         **prefixed("model", trainee.model.state_dict()),
         **prefixed("best", progress.best_state),
         **optimizer_tensors,
-        "order": progress.order.cpu(),
         "pending_losses": progress.pending_losses.cpu(),
         "pending_update_ratios": progress.pending_update_ratios.cpu(),
         "generator": trainee.generator.get_state(),
         "global_rng": torch.get_rng_state(),
     }
+    if progress.order_drawn_from is not None:
+        tensors["order_drawn_from"] = progress.order_drawn_from
     device = model_device(trainee.model)
     if device.type == "cuda":  # the generator dropout draws from on a GPU (on the CPU: global_rng)
         tensors["cuda_rng"] = torch.cuda.get_rng_state(device)
@@ -131,9 +136,10 @@ def save_state(trainee: Trainee, progress: Progress) -> Checkpoint:
     return Checkpoint(tensors, meta)
 
 
-def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device) -> Progress:
+def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device, examples: int) -> Progress:
     """Load the checkpoint into `trainee` and return the progress it records, its tensors on
-    `device`; a checkpoint that does not fit is a UserError."""
+    `device`, its batch order one of `examples` training examples; a checkpoint that does not fit
+    is a UserError."""
     tensors, meta = checkpoint.tensors, checkpoint.meta
     load_weights(trainee.model, unprefixed("model", tensors), "the checkpoint")
     try:
@@ -143,10 +149,13 @@ def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device
         torch.set_rng_state(tensors["global_rng"])
         if "cuda_rng" in tensors and device.type == "cuda":
             torch.cuda.set_rng_state(tensors["cuda_rng"], device)
+        drawn_from = tensors.get("order_drawn_from")
+        order = tensors["order"] if "order" in tensors else _redrawn_order(drawn_from, examples)
         return Progress(
             meta["step"],
             meta["cursor"],
-            tensors["order"].to(device),
+            order.to(device),
+            drawn_from,
             meta["history"],
             meta["initial_loss"],
             meta["seconds"],
@@ -161,6 +170,19 @@ def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device
         raise UserError(
             f"the checkpoint does not match this run's model or settings ({first_line})"
         ) from None
+
+
+def epoch_order(examples: int, generator: torch.Generator) -> torch.Tensor:
+    """A random order of `examples` indices: int32 when they fit (half of int64's memory; torch
+    draws the same permutation in either type)."""
+    dtype = torch.int32 if examples <= torch.iinfo(torch.int32).max else torch.long
+    return torch.randperm(examples, generator=generator, dtype=dtype)
+
+
+def _redrawn_order(drawn_from: torch.Tensor | None, examples: int) -> torch.Tensor:
+    if drawn_from is None:  # saved before the first epoch began
+        return torch.empty(0, dtype=torch.long)
+    return epoch_order(examples, torch.Generator().set_state(drawn_from))
 
 
 def prefixed(prefix: str, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -18,10 +18,13 @@ EVAL_BATCH = 16_384  # predictions per forward pass when evaluating
 def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy of `targets` of any shape under `logits` of that shape + (vocab,), skipping
     IGNORED targets; "mean" is per scored character, as the loss of docs/design.md is. Half-precision logits
-    are scored in float32, float64 ones in float64."""
+    are scored in float32, float64 ones in float64; compact targets are widened to int64."""
     logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORED, reduction=reduction
+        logits.reshape(-1, logits.shape[-1]),
+        targets.reshape(-1).long(),
+        ignore_index=IGNORED,
+        reduction=reduction,
     )
 
 

@@ -26,7 +26,14 @@ from torch import nn
 from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
 from villanueva.training.batchnorm import batchnorm_layers
-from villanueva.training.checkpoint import Checkpoint, Progress, Trainee, restore_state, save_state
+from villanueva.training.checkpoint import (
+    Checkpoint,
+    Progress,
+    Trainee,
+    epoch_order,
+    restore_state,
+    save_state,
+)
 from villanueva.training.config import TrainConfig
 from villanueva.training.loss import initial_loss, split_loss
 from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
@@ -198,8 +205,8 @@ class _Loop:
         """Indices of the next minibatch; every example once per epoch, reshuffled each epoch."""
         progress = self.progress
         if progress.cursor + self.batch_size > len(self.targets):
-            progress.order = torch.randperm(len(self.targets), generator=self.trainee.generator)
-            progress.order = progress.order.to(self.targets.device)
+            progress.order_drawn_from = self.trainee.generator.get_state()
+            progress.order = epoch_order(len(self.targets), self.trainee.generator).to(self.targets.device)
             progress.cursor = 0
         batch = progress.order[progress.cursor : progress.cursor + self.batch_size]
         progress.cursor += self.batch_size
@@ -252,7 +259,7 @@ class _Loop:
         self.callbacks.on_checkpoint(self.checkpoint())
 
     def restore(self, checkpoint: Checkpoint) -> None:
-        self.progress = restore_state(checkpoint, self.trainee, self.targets.device)
+        self.progress = restore_state(checkpoint, self.trainee, self.targets.device, len(self.targets))
         self.losses[: len(self.progress.pending_losses)] = self.progress.pending_losses
         self.update_ratios.restore(self.progress.pending_update_ratios)
 
