@@ -9,6 +9,7 @@ import torch
 from villanueva.data import Vocab
 from villanueva.models import build_model, make_config
 from villanueva.models.layers import BatchNorm1d
+from villanueva.runs import read_metrics
 from villanueva.training import Callbacks, TrainConfig, calibrate_batchnorm, train
 
 from conftest import TINY_NAMES
@@ -67,3 +68,30 @@ def test_a_checkpoint_keeps_the_generator_not_the_batch_order():
     model, examples = tiny("mlp", hidden=16)
     resumed = train(model, examples, examples, config, resume=middle)
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in reference.history]
+
+
+def test_tensorboard_logs_the_same_numbers_as_metrics_jsonl(cli, tiny_names_file, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out, logs = tmp_path / "run", tmp_path / "tb"
+    train_args = ["--data", str(tiny_names_file), "--steps", "60", "--eval-every", "20", "--hidden", "16"]
+    result = cli("train", *train_args, "--diagnose", "--out", str(out), "--tensorboard", str(logs), "--quiet")
+    assert result.code == 0, result.err
+    events = EventAccumulator(str(logs))
+    events.Reload()
+    records = [r for r in read_metrics(out) if "val_loss" in r and "step" in r]
+    logged = {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+    assert logged["loss/val"] == [(r["step"], pytest.approx(r["val_loss"])) for r in records]
+    assert [step for step, _ in logged["lr"]] == [20, 40, 60]
+    assert logged["loss/train"][0][0] == 0 and len(logged["loss/train"]) > 3  # initial loss, then chunks
+    assert any(tag.startswith("update_ratio_log10/") for tag in logged)
+
+
+def test_tensorboard_mistakes_stop_before_the_run_starts(cli, tiny_names_file, tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("")
+    out = tmp_path / "run"
+    tensorboard = ["--tensorboard", str(afile / "tb")]
+    result = cli("train", "--data", str(tiny_names_file), "--out", str(out), *tensorboard)
+    assert result.code == 2 and "is not a directory one can write into" in result.err
+    assert not out.exists()

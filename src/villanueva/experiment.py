@@ -37,6 +37,7 @@ from villanueva.training import (
     split_losses,
     train,
 )
+from villanueva.training.distributed import Ranks
 from villanueva.training.loss import part_label_ids
 from villanueva.training.trainer import OnProgress
 
@@ -61,22 +62,31 @@ def train_run(
     device: str = "cpu",
     on_progress: OnProgress | None = None,
     command: str = "",
-) -> TrainedRun:
+    tensorboard: Path | None = None,
+) -> TrainedRun | None:
     """Train a new model into the new run directory `out`; `command` is the command line that
-    asked for it, recorded in config.json."""
-    corpus, split, vocab, labels, model, settings = _start(settings, data, device)
-    record = RunRecord(
-        settings,
-        DataRecord(data, corpus.source, len(corpus), len(vocab)),
-        Machine.current(device),
-        time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        command,
-    )
-    with RunWriter.create(out, record, vocab, split, labels) as writer:
-        return _train_and_finish(writer, record, model, _Data(vocab, split, labels), on_progress)
+    asked for it, recorded in config.json; with `tensorboard`, event files go there too. Under
+    torchrun, every process calls this and rank 0 alone writes and gets the run (the others None)."""
+    ranks = Ranks.from_environment(resolve_device(device))
+    with ranks.together():
+        corpus, split, vocab, labels, model, settings = _start(settings, data, device, ranks)
+        record = RunRecord(
+            settings,
+            DataRecord(data, corpus.source, len(corpus), len(vocab)),
+            Machine.current(device, ranks.world),
+            time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            command,
+        )
+        log = _tensorboard_log(tensorboard, ranks)
+        writer = RunWriter.create(out, record, vocab, split, labels) if ranks.writes else None
+    try:
+        data = _Data(vocab, split, labels)
+        return _train_and_finish(_Outputs(writer, log, on_progress), record, model, data, ranks=ranks)
+    finally:
+        _Outputs(writer, log).close()
 
 
-def _start(settings: Settings, data: DataOptions, device: str):
+def _start(settings: Settings, data: DataOptions, device: str, ranks: Ranks = Ranks()):
     """Corpus, split, vocab, the untrained model (seeded, on its device) and the settings sized for
     the training set (--epochs), checked against each other: how every run, and every lr sweep,
     starts."""
@@ -87,7 +97,7 @@ def _start(settings: Settings, data: DataOptions, device: str):
     labels = (
         LabelSet.from_labels(data.label, corpus_labels, split.labels["train"]) if data.conditioned else None
     )
-    torch_device = resolve_device(device)
+    torch_device = ranks.device(resolve_device(device))
     build = partial(build_model, settings.model, settings.model_config, len(vocab), len(labels or ()))
     plan = planned(build)
     settings = replace(settings, train=settings.train.sized_for(plan.example_shape(split.train)[0]))
@@ -117,31 +127,42 @@ def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, de
     return result
 
 
-def resume_run(path: Path, device: str = "cpu", on_progress: OnProgress | None = None) -> TrainedRun:
+def resume_run(
+    path: Path, device: str = "cpu", on_progress: OnProgress | None = None, tensorboard: Path | None = None
+) -> TrainedRun | None:
     """Continue an interrupted run from its last checkpoint, exactly as if it had never stopped
-    (bit for bit on the device it was interrupted on)."""
-    with RunWriter.reopen(path) as writer:
-        run = read_run_setup(writer.path)
-        if any(isinstance(record, dict) and record.get("final") for record in read_metrics(writer.path)):
+    (bit for bit on the device it was interrupted on, in one process). Under torchrun, every
+    process reads the checkpoint and rank 0 alone rewrites the run (the others get None)."""
+    torch_device = resolve_device(device)
+    ranks = Ranks.from_environment(torch_device)
+    with ranks.together():
+        writer = RunWriter.reopen(path) if ranks.writes else None
+        run = read_run_setup(path)
+        if any(isinstance(record, dict) and record.get("final") for record in read_metrics(path)):
             raise UserError(f"{path} has finished training; nothing to resume")
         # No checkpoint yet: the run stopped before its first one was written, so it starts again
         # from step 0, with the model a new run would have built (seeded as train_run seeds it).
-        checkpoint = read_checkpoint(writer.path) if (writer.path / CHECKPOINT).is_file() else None
+        checkpoint = read_checkpoint(path) if (path / CHECKPOINT).is_file() else None
         settings = run.record.settings
         torch.manual_seed(settings.train.seed)
         model = build_model(settings.model, settings.model_config, len(run.vocab), len(run.labels or ()))
-        model = model.to(resolve_device(device))
+        model = model.to(ranks.device(torch_device))
         if checkpoint is not None:
             checkpoint.check(settings.train.steps)
-        # Drop what was written after the checkpoint: the resumed run writes it again.
-        kept = (
-            []
-            if checkpoint is None
-            else [{"step": 0, "initial_loss": checkpoint.meta["initial_loss"]}, *checkpoint.meta["history"]]
-        )
-        writer.rewrite_metrics(kept)
+        log = _tensorboard_log(tensorboard, ranks)
+    try:
+        if writer is not None:
+            # Drop what was written after the checkpoint: the resumed run writes it again.
+            kept = []
+            if checkpoint is not None:
+                meta = checkpoint.meta
+                kept = [{"step": 0, "initial_loss": meta["initial_loss"]}, *meta["history"]]
+            writer.rewrite_metrics(kept)
         data = _Data(run.vocab, run.split, run.labels)
-        return _train_and_finish(writer, run.record, model, data, on_progress, checkpoint)
+        outputs = _Outputs(writer, log, on_progress)
+        return _train_and_finish(outputs, run.record, model, data, checkpoint, ranks)
+    finally:
+        _Outputs(writer, log).close()
 
 
 @dataclass
@@ -158,22 +179,58 @@ class _Data:
         return tuple(t.to(model_device(model)) for t in examples)
 
 
+def _tensorboard_log(directory: Path | None, ranks: Ranks):
+    if directory is None or not ranks.writes:
+        return None
+    from villanueva.runs.tensorboard import TensorBoardLog  # an optional extra, loaded when asked for
+
+    return TensorBoardLog(directory)
+
+
+@dataclass
+class _Outputs:
+    """Where a training's records go: the run directory (None on torchrun ranks other than 0),
+    TensorBoard's event files and the progress bar, each if there is one."""
+
+    writer: RunWriter | None
+    log: object = None  # runs.tensorboard.TensorBoardLog
+    on_progress: OnProgress | None = None
+
+    def callbacks(self) -> Callbacks:
+        if self.writer is None:
+            return Callbacks()
+        callbacks = Callbacks(self._validated, self.writer.save_weights, self.writer.save_checkpoint)
+        if self.on_progress is not None:
+            callbacks.on_progress = self.on_progress
+        return callbacks
+
+    def _validated(self, record: dict) -> None:
+        self.writer.append_metrics(record)
+        if self.log is not None:
+            self.log.record(record)
+
+    def close(self) -> None:
+        for output in (self.writer, self.log):
+            if output is not None:
+                output.close()
+
+
 def _train_and_finish(
-    writer: RunWriter,
+    outputs: _Outputs,
     record: RunRecord,
     model: NameModel,
     data: _Data,
-    on_progress: OnProgress | None,
     resume: Checkpoint | None = None,
-) -> TrainedRun:
+    ranks: Ranks = Ranks(),
+) -> TrainedRun | None:
+    """Train, then (where there is a writer: rank 0) evaluate, sample and write the final record."""
     config = record.settings.train
     train_set, val_set = data.examples(model, "train"), data.examples(model, "val")
-    callbacks = Callbacks(
-        on_validation=writer.append_metrics, on_best=writer.save_weights, on_checkpoint=writer.save_checkpoint
-    )
-    if on_progress is not None:
-        callbacks.on_progress = on_progress
-    trained = train(model, train_set, val_set, config, callbacks, resume)
+    trained = train(model, train_set, val_set, config, outputs.callbacks(), resume, ranks)
+    ranks.leave()  # the rest is rank 0's alone: evaluation, samples, the final record
+    writer = outputs.writer
+    if writer is None:  # another rank's: rank 0 finishes the run
+        return None
 
     last = _final_losses(model, config.calibrate_batchnorm, train_set[0], data)
     model.load_state_dict(trained.best_state)

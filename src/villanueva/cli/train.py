@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import os
 import signal
 import sys
 from functools import partial
@@ -46,6 +47,13 @@ def add(commands) -> argparse.ArgumentParser:
     )
     add_device_option(running)
     running.add_argument("--quiet", action="store_true", help="no progress bar")
+    running.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        type=Path,
+        help="also write the losses, learning rate and update:data ratios as TensorBoard event files "
+        "in DIR (pip install 'villanueva[tensorboard]')",
+    )
     what = parser.add_argument_group("what to train")
     settings = [
         add_model_choice(what),
@@ -94,7 +102,8 @@ def run(args) -> int:
         )
         out = args.out or default_path(settings.model)
         start = partial(train_run, out, settings, data, args.device, command=args.command_line)
-    with ProgressBar(enabled=not args.quiet) as bar:
+    start = partial(start, tensorboard=args.tensorboard)
+    with ProgressBar(enabled=not args.quiet and os.environ.get("RANK", "0") == "0") as bar:
         try:
             trained = start(on_progress=bar)
         except TrainingInterrupted as stop:
@@ -105,6 +114,8 @@ def run(args) -> int:
                 file=sys.stderr,
             )
             return 128 + stop.signum
+    if trained is None:  # a torchrun process other than rank 0, which prints for all
+        return 0
     print_summary(trained)
     if trained.diagnosis is not None:
         print_diagnosis(trained.diagnosis)

@@ -6,7 +6,8 @@ allocator's traceback or the kernel's out-of-memory killer.
 The model is first built on PyTorch's "meta" device, which has shapes but no storage, so its
 parameters are counted exactly at no cost. The rest is an estimate on the high side: training keeps
 about six copies of the weights (themselves, their gradients, AdamW's two moments, the best model
-and the checkpoint being written), the examples as int64 ids, and the activations of a batch.
+and the checkpoint being written), the examples as compact ids with the epoch's order, and the
+activations of a batch.
 """
 
 import os
@@ -14,9 +15,10 @@ import os
 import torch
 from torch import nn
 
+from villanueva.data.tensors import id_dtype
 from villanueva.errors import UserError
 
-FLOAT, ID = 4, 8  # bytes of a float32 and of an int64 id
+FLOAT, ORDER = 4, 8  # bytes of a float32, and of an example's place in the epoch's order (high)
 WEIGHT_COPIES = 6
 ACTIVATION_COPIES = 3  # the forward values, their gradients, and what autograd saves between them
 
@@ -49,7 +51,8 @@ def activations_per_position(model: nn.Module) -> int:
 
 def training_bytes(model, names: list[str], batch_size: int) -> int:
     rows, width = model.example_shape(names)
-    examples = ID * rows * (width + 1)
+    id_bytes = id_dtype(-1, max(model.vocab_size, model.label_count)).itemsize  # as data/tensors.py has them
+    examples = rows * (id_bytes * (width + 1) + ORDER)
     batch = min(batch_size, rows) * width * activations_per_position(model) * FLOAT * ACTIVATION_COPIES
     return WEIGHT_COPIES * weight_bytes(model) + examples + batch
 

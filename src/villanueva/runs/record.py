@@ -36,10 +36,11 @@ class Machine:
     device: str
     threads: int
     torch: str
+    processes: int = 1  # trained together under torchrun
 
     @classmethod
-    def current(cls, device: str) -> "Machine":
-        return cls(device, torch.get_num_threads(), torch.__version__)
+    def current(cls, device: str, processes: int = 1) -> "Machine":
+        return cls(device, torch.get_num_threads(), torch.__version__, processes)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class RunRecord:
                     str(machine.get("device", "cpu")),
                     int(machine.get("threads", 0)),
                     str(machine.get("torch", "")),
+                    int(machine.get("processes", 1)),
                 ),
                 str(data.get("created", "")),
                 str(data.get("command", "")),

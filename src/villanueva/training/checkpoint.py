@@ -5,8 +5,9 @@ BatchNorm's running statistics), the optimizer's moments, the schedule's positio
 of the current epoch and the generator that draws the next one, the global RNG, the losses since
 the last validation, and the best model so far. The batch order itself is not stored: the
 generator's state before it was drawn is (5 KB, where the order of a list of millions of names
-would take megabytes at every validation), and resuming draws it again. Nothing is pickled: tensors go into safetensors,
-the rest into its JSON metadata, so loading a checkpoint cannot execute code.
+would take megabytes at every validation), and resuming draws it again. Nothing is pickled:
+tensors go into safetensors, the rest into its JSON metadata, so loading a checkpoint cannot
+execute code.
 
 Bit-identical resume is promised on the device the run was interrupted on. A run continued on
 another device (`--resume RUN --device cuda`) starts from the same state, but its arithmetic, and

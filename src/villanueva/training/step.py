@@ -16,11 +16,13 @@ def optimisation_step(
     targets: torch.Tensor,
     grad_clip: float = 0.0,
     update: Callable[[], None] | None = None,
+    weight: torch.Tensor | float = 1.0,
 ) -> torch.Tensor:
-    """Forward, backward and update on one batch; returns its loss, still on the device (reading it
-    back every step would synchronise). `update` applies the gradients (default optimizer.step)."""
+    """Forward, backward and update on one batch; returns its loss times `weight`, still on the
+    device (reading it back every step would synchronise). `update` applies the gradients (default
+    optimizer.step); `weight` is a torchrun rank's share of the global batch."""
     inputs, targets = trimmed(inputs, targets)
-    loss = batch_loss(model(inputs), targets)
+    loss = batch_loss(model(inputs), targets) * weight
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if grad_clip:

@@ -35,6 +35,7 @@ from villanueva.training.checkpoint import (
     save_state,
 )
 from villanueva.training.config import TrainConfig
+from villanueva.training.distributed import Ranks
 from villanueva.training.loss import initial_loss, split_loss
 from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
 from villanueva.training.step import optimisation_step
@@ -88,17 +89,20 @@ def train(
     config: TrainConfig,
     callbacks: Callbacks = Callbacks(),
     resume: Checkpoint | None = None,
+    ranks: Ranks = Ranks(),
 ) -> TrainResult:
     """Fit `model` on `train_set`, validating on `val_set`; returns the best weights by val loss.
 
-    With `resume`, continue from that checkpoint exactly as if training had never stopped.
+    With `resume`, continue from that checkpoint exactly as if training had never stopped. With
+    `ranks` of several processes (torchrun), this is one of them (training/distributed.py).
     """
     start = time.perf_counter()
     model.fit(*train_set)  # closed-form fitting; a no-op for models trained by gradient descent
     if not model.learns_by_gradient():
         return _fitted(model, train_set, val_set, callbacks, time.perf_counter() - start)
     check_trainable(model, config, len(train_set[1]))
-    loop = _Loop(model, train_set, val_set, config, callbacks)
+    ranks.check_batch(min(config.batch_size, len(train_set[1])))
+    loop = _Loop(model, train_set, val_set, config, callbacks, ranks)
     if resume is not None:
         loop.restore(resume)
     return loop.run()
@@ -128,8 +132,9 @@ def _cloned_state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 class _Loop:
-    def __init__(self, model, train_set, val_set, config: TrainConfig, callbacks: Callbacks):
-        self.config, self.callbacks = config, callbacks
+    def __init__(self, model, train_set, val_set, config: TrainConfig, callbacks: Callbacks, ranks: Ranks):
+        self.config, self.callbacks, self.ranks = config, callbacks, ranks
+        self.trained_through = ranks.wrap(model)  # what the gradient steps call: DDP across ranks
         self.inputs, self.targets = train_set
         self.val_set = val_set
         self.batch_size = min(config.batch_size, len(self.targets))
@@ -164,10 +169,10 @@ class _Loop:
                     self.callbacks.on_progress(progress.step, self.config.steps, None)
                 if progress.step % self.interval == 0 or progress.step == self.config.steps:
                     self._validate(time.perf_counter() - start)
-                if stop.signum is not None:
+                if self.ranks.any(stop.signum is not None):
                     progress.seconds = time.perf_counter() - start
                     self.callbacks.on_checkpoint(self.checkpoint())
-                    raise TrainingInterrupted(progress.step, stop.signum)
+                    raise TrainingInterrupted(progress.step, stop.signum or signal.SIGTERM)
         return TrainResult(
             progress.best_state,
             progress.best_step,
@@ -185,18 +190,22 @@ class _Loop:
         self.callbacks.on_checkpoint(self.checkpoint())
 
     def _step(self) -> torch.Tensor:
+        """One step; its loss, weighted by this rank's share of the batch (the whole of it in one
+        process): the mean over the ranks is the batch's loss."""
         batch = self._next_batch()
+        shard = self.ranks.shard(batch)
         trainee, step = self.trainee, self.progress.step
         measured_update = partial(
             self.update_ratios.step, trainee.optimizer, step + 1, self.progress.last_validated
         )
         loss = optimisation_step(
-            trainee.model,
+            self.trained_through,
             trainee.optimizer,
-            self.inputs[batch],
-            self.targets[batch],
+            self.inputs[shard],
+            self.targets[shard],
             self.config.grad_clip,
             measured_update,
+            self.ranks.share(self.targets, batch, shard),
         )
         trainee.scheduler.step()
         return loss
@@ -218,7 +227,9 @@ class _Loop:
         return 0 < patience == len(recent) and all(r["step"] > self.progress.best_step for r in recent)
 
     def _pending_losses(self) -> torch.Tensor:
-        return self.losses[: self.progress.step - self.progress.last_validated]
+        """The training losses of the steps since the last validation (of whole batches: the same
+        on every rank)."""
+        return self.ranks.mean(self.losses[: self.progress.step - self.progress.last_validated])
 
     def _check_finite(self) -> None:
         """Stop at the first step whose loss is NaN, infinite or far above the untrained model's
@@ -260,6 +271,7 @@ class _Loop:
 
     def restore(self, checkpoint: Checkpoint) -> None:
         self.progress = restore_state(checkpoint, self.trainee, self.targets.device, len(self.targets))
+        # Every rank takes the whole batches' losses: their mean over the ranks is the same.
         self.losses[: len(self.progress.pending_losses)] = self.progress.pending_losses
         self.update_ratios.restore(self.progress.pending_update_ratios)
 
