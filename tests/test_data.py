@@ -9,6 +9,7 @@ import torch
 from villanueva.data import EMBEDDED, Vocab, context_windows, load_corpus, split_names
 from villanueva.data.tensors import id_dtype
 from villanueva.errors import UserError
+from villanueva.training.examples import characters
 
 
 def test_embedded_default_has_29_symbols_and_provinces():
@@ -90,7 +91,7 @@ def test_context_windows_pad_with_the_start_token():
     contexts, targets = context_windows(["ab", "c"], vocab, block_size=3)
     pairs = [(vocab.decode(c), vocab.decode([t])) for c, t in zip(contexts.tolist(), targets.tolist())]
     assert pairs == [("...", "a"), ("..a", "b"), (".ab", "."), ("...", "c"), ("..c", ".")]
-    assert contexts.dtype == targets.dtype == torch.uint8  # a byte per id, not int64's eight
+    assert contexts.dtype == torch.uint8 and targets.dtype == torch.int8  # a byte per id, not eight
 
 
 def test_ids_take_the_smallest_type_that_holds_them():
@@ -101,6 +102,12 @@ def test_ids_take_the_smallest_type_that_holds_them():
     contexts, targets = context_windows(alphabet, vocab, block_size=2)
     assert contexts.dtype == targets.dtype == torch.int16
     assert vocab.decode(targets.tolist()) == ".".join(alphabet) + "."
+    # 256 characters: the ids fill a uint8, and the targets are int16, so that id 255 is never
+    # mistaken for padding (IGNORED, -1) when the scored characters are counted.
+    vocab = Vocab.from_names(alphabet[:255])
+    contexts, targets = context_windows(alphabet[:255], vocab, block_size=2)
+    assert len(vocab) == 256 and contexts.dtype == torch.uint8 and targets.dtype == torch.int16
+    assert characters(targets) == len(targets) == 2 * 255
 
 
 def test_context_windows_keep_only_the_last_block():

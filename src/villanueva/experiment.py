@@ -68,22 +68,23 @@ def train_run(
     asked for it, recorded in config.json; with `tensorboard`, event files go there too. Under
     torchrun, every process calls this and rank 0 alone writes and gets the run (the others None)."""
     ranks = Ranks.from_environment(resolve_device(device))
-    with ranks.together():
-        corpus, split, vocab, labels, model, settings = _start(settings, data, device, ranks)
-        record = RunRecord(
-            settings,
-            DataRecord(data, corpus.source, len(corpus), len(vocab)),
-            Machine.current(device, ranks.world),
-            time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            command,
-        )
-        log = _tensorboard_log(tensorboard, ranks)
-        writer = RunWriter.create(out, record, vocab, split, labels) if ranks.writes else None
+    outputs = _Outputs(on_progress=on_progress)
     try:
-        data = _Data(vocab, split, labels)
-        return _train_and_finish(_Outputs(writer, log, on_progress), record, model, data, ranks=ranks)
+        with ranks.together():
+            corpus, split, vocab, labels, model, settings = _start(settings, data, device, ranks)
+            record = RunRecord(
+                settings,
+                DataRecord(data, corpus.source, len(corpus), len(vocab)),
+                Machine.current(device, ranks.world),
+                time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                command,
+            )
+            outputs.log = _tensorboard_log(tensorboard, ranks)
+            if ranks.writes:
+                outputs.writer = RunWriter.create(out, record, vocab, split, labels)
+        return _train_and_finish(outputs, record, model, _Data(vocab, split, labels), ranks=ranks)
     finally:
-        _Outputs(writer, log).close()
+        outputs.close()
 
 
 def _start(settings: Settings, data: DataOptions, device: str, ranks: Ranks = Ranks()):
@@ -135,34 +136,34 @@ def resume_run(
     process reads the checkpoint and rank 0 alone rewrites the run (the others get None)."""
     torch_device = resolve_device(device)
     ranks = Ranks.from_environment(torch_device)
-    with ranks.together():
-        writer = RunWriter.reopen(path) if ranks.writes else None
-        run = read_run_setup(path)
-        if any(isinstance(record, dict) and record.get("final") for record in read_metrics(path)):
-            raise UserError(f"{path} has finished training; nothing to resume")
-        # No checkpoint yet: the run stopped before its first one was written, so it starts again
-        # from step 0, with the model a new run would have built (seeded as train_run seeds it).
-        checkpoint = read_checkpoint(path) if (path / CHECKPOINT).is_file() else None
-        settings = run.record.settings
-        torch.manual_seed(settings.train.seed)
-        model = build_model(settings.model, settings.model_config, len(run.vocab), len(run.labels or ()))
-        model = model.to(ranks.device(torch_device))
-        if checkpoint is not None:
-            checkpoint.check(settings.train.steps)
-        log = _tensorboard_log(tensorboard, ranks)
+    outputs = _Outputs(on_progress=on_progress)
     try:
-        if writer is not None:
+        with ranks.together():
+            outputs.writer = RunWriter.reopen(path) if ranks.writes else None
+            run = read_run_setup(path)
+            if any(isinstance(record, dict) and record.get("final") for record in read_metrics(path)):
+                raise UserError(f"{path} has finished training; nothing to resume")
+            # No checkpoint yet: the run stopped before its first one was written, so it starts
+            # again from step 0, with the model a new run would have built (seeded as train_run).
+            checkpoint = read_checkpoint(path) if (path / CHECKPOINT).is_file() else None
+            settings = run.record.settings
+            torch.manual_seed(settings.train.seed)
+            model = build_model(settings.model, settings.model_config, len(run.vocab), len(run.labels or ()))
+            model = model.to(ranks.device(torch_device))
+            if checkpoint is not None:
+                checkpoint.check(settings.train.steps)
+            outputs.log = _tensorboard_log(tensorboard, ranks)
+        if outputs.writer is not None:
             # Drop what was written after the checkpoint: the resumed run writes it again.
             kept = []
             if checkpoint is not None:
                 meta = checkpoint.meta
                 kept = [{"step": 0, "initial_loss": meta["initial_loss"]}, *meta["history"]]
-            writer.rewrite_metrics(kept)
+            outputs.writer.rewrite_metrics(kept)
         data = _Data(run.vocab, run.split, run.labels)
-        outputs = _Outputs(writer, log, on_progress)
         return _train_and_finish(outputs, run.record, model, data, checkpoint, ranks)
     finally:
-        _Outputs(writer, log).close()
+        outputs.close()
 
 
 @dataclass
@@ -192,7 +193,7 @@ class _Outputs:
     """Where a training's records go: the run directory (None on torchrun ranks other than 0),
     TensorBoard's event files and the progress bar, each if there is one."""
 
-    writer: RunWriter | None
+    writer: RunWriter | None = None
     log: object = None  # runs.tensorboard.TensorBoardLog
     on_progress: OnProgress | None = None
 

@@ -32,8 +32,9 @@ def id_dtype(low: int, high: int) -> torch.dtype:
 
 
 def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return contexts `(N, block_size)` and targets `(N,)`, N = sum(len(name) + 1), as ids of
-    `id_dtype(0, len(vocab) - 1)`."""
+    """Return contexts `(N, block_size)` and targets `(N,)`, N = sum(len(name) + 1). Targets are of
+    a signed type, as every target is: one that holds IGNORED (-1), which comparisons look for (a
+    uint8 255 would not equal -1, but -1 read as uint8 is 255)."""
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     padding = "." * block_size
@@ -46,7 +47,8 @@ def context_windows(names: list[str], vocab: Vocab, block_size: int) -> tuple[to
     is_target[pad_positions] = False
     windows = stream.unfold(0, block_size + 1, 1)  # window i ends at stream position i + block_size
     chosen = is_target[block_size:]
-    return windows[chosen, :block_size].contiguous(), windows[chosen, block_size].contiguous()
+    targets = windows[chosen, block_size].to(id_dtype(IGNORED, len(vocab) - 1))
+    return windows[chosen, :block_size].contiguous(), targets
 
 
 def whole_names(names: list[str], vocab: Vocab, pad_target: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,7 +65,7 @@ def whole_names(names: list[str], vocab: Vocab, pad_target: int) -> tuple[torch.
     is_name = torch.arange(int(lengths.max()) if names else 0) < lengths[:, None]
     largest = len(vocab) - 1
     inputs = torch.zeros(is_name.shape, dtype=id_dtype(0, largest))
-    targets = torch.full(is_name.shape, pad_target, dtype=id_dtype(min(pad_target, 0), largest))
+    targets = torch.full(is_name.shape, pad_target, dtype=id_dtype(min(pad_target, IGNORED), largest))
     # Row-major boolean indexing fills name after name, so each stream is just the names joined.
     inputs[is_name] = torch.tensor(vocab.encode("".join(f".{name}" for name in names)), dtype=inputs.dtype)
     targets[is_name] = torch.tensor(vocab.encode("".join(f"{name}." for name in names)), dtype=targets.dtype)
