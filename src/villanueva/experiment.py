@@ -31,6 +31,7 @@ from villanueva.training import (
     Callbacks,
     Checkpoint,
     Settings,
+    TrainingInterrupted,
     calibrate_batchnorm,
     check_trainable,
     resolve_device,
@@ -227,7 +228,11 @@ def _train_and_finish(
     """Train, then (where there is a writer: rank 0) evaluate, sample and write the final record."""
     config = record.settings.train
     train_set, val_set = data.examples(model, "train"), data.examples(model, "val")
-    trained = train(model, train_set, val_set, config, outputs.callbacks(), resume, ranks)
+    try:
+        trained = train(model, train_set, val_set, config, outputs.callbacks(), resume, ranks)
+    except TrainingInterrupted:  # every rank stops at the same step
+        ranks.leave()
+        raise
     ranks.leave()  # the rest is rank 0's alone: evaluation, samples, the final record
     writer = outputs.writer
     if writer is None:  # another rank's: rank 0 finishes the run

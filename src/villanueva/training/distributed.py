@@ -56,8 +56,9 @@ class Ranks:
         return ranks
 
     def leave(self) -> None:
-        """Leave the process group, all ranks together, at the end of training (a rank that leaves
-        while others still use it can abort in gloo's threads); a no-op in one process."""
+        """Leave the process group, all ranks together: at the end of training, or when all stop
+        at once (a rank that leaves while others still use it can abort in gloo's threads); a
+        no-op in one process."""
         if self.world > 1 and dist.is_initialized():
             dist.barrier()
             dist.destroy_process_group()
@@ -118,8 +119,10 @@ class Ranks:
             yield
         except BaseException:
             self.any(True)
+            self.leave()
             raise
         if self.any(False):
+            self.leave()
             raise UserError(
                 f"process {self.rank} stopped: another process of this torchrun failed (its message says why)"
             )
