@@ -60,7 +60,7 @@ def test_snapshot_numbers_are_those_of_the_layers():
     # comes from autograd on the same loss.
     outputs = []
     handle = model.layers[3].register_forward_hook(lambda module, args, output: outputs.append(output))
-    loss = torch.nn.functional.cross_entropy(model.train()(inputs), targets)
+    loss = torch.nn.functional.cross_entropy(model.train()(inputs), targets.long())
     handle.remove()
     (grad,) = torch.autograd.grad(loss, outputs)
     first = snapshot.layers[0]
