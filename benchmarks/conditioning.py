@@ -54,7 +54,7 @@ def main() -> None:
         settings = resolve(
             preset_name=args.preset, train_options={"steps": args.steps}, conditioned=label is not None
         )
-        trained = train_run(args.out / name, settings, DataOptions(label=label))
+        trained = train_run(args.out / name, settings, DataOptions(condition=label))
         print(f"{name}: trained in {trained.result.seconds:.0f} s ({trained.result.parameters:,} parameters)")
         runs[name] = load_run(args.out / name)
 

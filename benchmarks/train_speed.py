@@ -44,7 +44,7 @@ def baseline(split, vocab, device, steps: int) -> tuple[float, float]:
 def villanueva(args, device, model_options: dict) -> tuple[float, float]:
     """(seconds, val loss of the saved model) of one `villanueva train` run."""
     settings = resolve("mlp-bn", train_options=FAST_RECIPE, model_options=model_options)
-    data = DataOptions(str(args.data), args.column)
+    data = DataOptions(data=str(args.data), column=args.column)
     with tempfile.TemporaryDirectory() as tmp:
         trained, seconds = timed(train_run, Path(tmp) / "run", settings, data, device.type)
     return seconds, trained.result.best["val"]

@@ -111,8 +111,8 @@ def test_a_spent_budget_returns_what_was_found_and_names_the_hardest_constraint(
     assert report.candidates == 2_000 and report.found == len(names) < 50 and not report.complete
     assert all("nnn" in n and n.endswith("a") for n in names)
     hardest, share = report.hardest()
-    assert hardest == "--contains 'nnn'" and share < 0.05
-    assert "--contains 'nnn'" in report.shortfall() and "--budget" in report.shortfall()
+    assert hardest == "`contains` 'nnn'" and share < 0.05
+    assert "`contains` 'nnn'" in report.shortfall() and "`budget`" in report.shortfall()
 
 
 def test_constraints_no_name_can_meet_are_refused_before_any_work(bigram):

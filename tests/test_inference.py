@@ -6,6 +6,7 @@ import torch
 from villanueva.data import Vocab, context_windows
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, sample, sample_names, score_names
+from villanueva.inference.on_demand import Sampling
 from villanueva.models import build_model, make_config
 from villanueva.training import names_loss
 
@@ -77,8 +78,8 @@ def test_sampling_errors(bigram):
         sample_names(*bigram, 5, temperature=0)
     with pytest.raises(UserError, match="'x'"):
         sample_names(*bigram, 5, prefix="x")
-    with pytest.raises(UserError, match="positive"):
-        sample_names(*bigram, 0)
+    with pytest.raises(UserError, match="`count` must be at least 1, got 0"):
+        Sampling(count=0)
 
 
 def test_score_is_the_loss_of_each_name(bigram):

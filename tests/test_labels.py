@@ -128,7 +128,7 @@ def test_a_csv_label_column(regions_csv):
     "path_kind, column, label, message",
     [
         ("csv", "name", "country", "has no column 'country'"),
-        ("txt", None, "region", "--label-column needs a CSV file"),
+        ("txt", None, "region", "`label_column` needs a CSV file"),
         ("embedded", None, "country", "can be conditioned on province or community"),
     ],
 )
@@ -261,7 +261,7 @@ def test_guess_command(regions_run, cli):
     [
         (["sample", "{run}", "--label", "west"], "unknown label 'west'"),
         (["guess", "--run", "{run}", "Zu", "--by", "community"], "can only guess by region"),
-        (["guess", "--run", "{run}", "Zu", "--top", "0"], "--top must be positive"),
+        (["guess", "--run", "{run}", "Zu", "--top", "0"], "--top must be at least 1, got 0"),
         (["guess", "--run", "{run}", "Zu!"], "not in this model's vocabulary"),
         (["guess", "--run", "{tiny}", "Toro"], "not conditioned on labels"),
         (["sample", "{tiny}", "--label", "north"], "not conditioned on labels"),

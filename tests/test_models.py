@@ -27,9 +27,9 @@ def test_mlp_options_and_size():
 
 
 def test_model_options_are_checked():
-    with pytest.raises(UserError, match="--block-size must be positive"):
+    with pytest.raises(UserError, match="`block_size` must be positive"):
         make_config("mlp", block_size=0)
-    with pytest.raises(UserError, match="has no option --hidden"):
+    with pytest.raises(UserError, match="has no option `hidden`"):
         make_config("bigram", hidden=3)
     with pytest.raises(UserError, match="unknown model"):
         make_config("gpt-9")

@@ -91,9 +91,9 @@ def test_tied_weights_have_one_embedding_matrix():
 def test_model_options_are_checked():
     for name, options, words in [
         ("transformer", dict(emb_dim=10, heads=4), "must divide"),
-        ("gru", dict(dropout=1.0), "--dropout"),
-        ("transformer", dict(max_length=0), "--max-length"),
-        ("gru", dict(layers=0), "--layers"),
+        ("gru", dict(dropout=1.0), "`dropout`"),
+        ("transformer", dict(max_length=0), "`max_length`"),
+        ("gru", dict(layers=0), "`layers`"),
     ]:
         with pytest.raises(UserError, match=words):
             make_config(name, **options)
@@ -269,7 +269,8 @@ def test_temperature_sharpens_the_next_character_distribution(name):
     top = int(expected.argmax())
     # The decoding loop itself, one character deep: the first character drawn after the prefix
     # (whole names at this temperature could go on past any length limit, and be dropped).
-    rows, _ = _generate(model, 2000, context, None, Drawing(temperature), torch.Generator().manual_seed(3), 0)
+    drawing, generator = Drawing(temperature=temperature), torch.Generator().manual_seed(3)
+    rows, _ = _generate(model, 2000, context, None, drawing, generator, 0)
     share = sum((row or [0])[0] == top for row in rows) / len(rows)
     p = expected[top].item()
     assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(rows)) + 1e-3, (share, p)
@@ -459,7 +460,7 @@ def test_gradient_clipping_caps_the_size_of_a_step():
         changes[clip] = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
     assert changes[0.0].norm() > 1e-2  # unclipped, the step is far larger than the cap
     assert changes[1e-3].norm() <= 1e-3 * (1 + 1e-4)  # SGD at lr 1: the change is the clipped gradient
-    with pytest.raises(UserError, match="--grad-clip"):
+    with pytest.raises(UserError, match="`grad_clip`"):
         TrainConfig(grad_clip=-1.0)
 
 

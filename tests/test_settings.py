@@ -35,11 +35,11 @@ def test_precedence_is_defaults_then_recipe_then_preset_then_given_options():
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (dict(model="mlp", preset_name="best"), "--preset best trains gru; drop --model mlp"),
-        (dict(recipe_name="notebook", preset_name="best"), "drop --recipe"),
+        (dict(model="mlp", preset_name="best"), "`preset` best trains gru; drop `model` mlp"),
+        (dict(recipe_name="notebook", preset_name="best"), "drop `recipe`"),
         (dict(recipe_name="slow"), "unknown recipe 'slow' (choose from: fast, notebook)"),
         (dict(model="gru", recipe_name="notebook"), "the notebooks have no recipe for 'gru'"),
-        (dict(model_options={"depth": 3}), "model 'mlp' has no option --depth"),
+        (dict(model_options={"depth": 3}), "model 'mlp' has no option `depth`"),
     ],
 )
 def test_conflicting_or_unknown_settings_are_user_errors(arguments, message):

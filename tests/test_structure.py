@@ -13,6 +13,7 @@ PACKAGE = Path(villanueva.__file__).parent
 # The flow, first to last; a module may import its own stage and earlier ones only.
 STAGES = [
     "errors",
+    "schema",
     "data",
     "models",
     "training",
@@ -24,6 +25,8 @@ STAGES = [
     "reproduce",
     "tune",
     "report",
+    "library",
+    "faker",
     "web",
     "cli",
 ]

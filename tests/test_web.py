@@ -14,7 +14,11 @@ pytest.importorskip("fastapi", reason="the web extra is not installed: pip insta
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from villanueva.inference import Constraints, Drawing  # noqa: E402
+from villanueva.inference.guess import Guessing  # noqa: E402
+from villanueva.inference.on_demand import SURPRISING, Sampling, Style  # noqa: E402
 from villanueva.runs import load_run  # noqa: E402
+from villanueva.schema import options as options_of  # noqa: E402
 from villanueva.web.app import create_app  # noqa: E402
 
 
@@ -82,6 +86,8 @@ BAD_REQUESTS = {
     "no names": ("/api/score", {"names": []}, 422),
     "a misspelt field": ("/api/sample", {"cuont": 3}, 422),
     "a wrong type": ("/api/sample", {"count": "many"}, 422),
+    "a number as a text": ("/api/sample", {"count": "3"}, 422),
+    "a flag as a text": ("/api/score", {"names": ["ana"], "explain": "yes"}, 422),
     "a budget too large": ("/api/sample", {"budget": 10**9}, 422),
     "min above max": ("/api/sample", {"min_length": 9, "max_length": 3}, 400),
     "an unknown label": ("/api/sample", {"label": "Atlantis"}, 400),
@@ -101,6 +107,27 @@ def test_a_bad_request_is_a_4xx_with_one_line(client, case):
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error and "\n" not in error and "Traceback" not in error
+
+
+def test_the_options_are_the_libraries_declarations_with_the_servers_caps(client):
+    options = client.get("/api/options").json()
+    sample, guess = options["sample"], options["guess"]
+    assert sample["temperature"]["default"] == Drawing().temperature
+    assert sample["temperature"]["exclusiveMinimum"] == 0 and sample["temperature"]["maximum"] == 10
+    assert sample["min_length"]["default"] == Constraints().min_length
+    assert sample["count"]["default"] == Sampling().count and sample["count"]["maximum"] == 1000
+    assert sample["budget"]["default"] == 20_000  # the server's own, bounding a request's time
+    assert guess["top"]["default"] == Guessing().top
+    assert sample["temperature"]["description"] == options_of(Drawing)[0].metadata["help"]
+    assert options["surprising"] == SURPRISING
+    # Every option of the sampling groups is a field of the request, and nothing else is.
+    declared = {f.name for group in (Sampling, Style, Drawing, Constraints) for f in options_of(group)}
+    assert set(sample) == declared | {"run"}
+
+
+def test_errors_name_the_request_fields(client):
+    error = client.post("/api/sample", json={"min_length": 9, "max_length": 3}).json()["error"]
+    assert error == "min_length 9 is more than max_length 3"
 
 
 def test_broken_json_unknown_plots_and_the_schema(client):
@@ -200,6 +227,9 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_pa
     page.wait_for_selector("#facts dd")
     assert "gru" in page.inner_text("#facts")
     page.select_option("#label", "Girona")
+    count = page.locator("input[name=count]")
+    assert count.get_attribute("max") == "1000" and count.input_value() == "20"  # from /api/options
+    assert page.locator("input[name=temperature]").input_value() == "1"
     page.fill("input[name=count]", "12")
     page.fill("input[name=seed]", "4")
     page.click("#generate-button")
@@ -213,7 +243,8 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_pa
     page.keyboard.press("Enter")
     page.wait_for_selector("#chart .row")
     rows = page.locator("#chart .row")
-    assert rows.count() == 8 and page.locator("#explained .char").count() == len("vilanova de bellpuig") + 1
+    assert rows.count() == Guessing().top  # the API's default: the page repeats no limit of its own
+    assert page.locator("#explained .char").count() == len("vilanova de bellpuig") + 1
     first = rows.nth(0).inner_text()
     assert any(province in first for province in ("Lleida", "Girona", "Barcelona", "Tarragona")), first
     page.screenshot(path=str(screenshots(tmp_path) / "page.png"), full_page=True)
@@ -231,7 +262,7 @@ def test_the_page_shows_errors_and_fits_a_phone(browser, server, tmp_path):
     page.fill("input[name=max_length]", "10")
     page.click("#generate-button")
     page.wait_for_selector("#generate-error:not([hidden])")
-    assert "--min-length 30 is more than --max-length 10" in page.inner_text("#generate-error")
+    assert "min_length 30 is more than max_length 10" in page.inner_text("#generate-error")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px screen"
     page.fill("input[name=min_length]", "1")

@@ -1,19 +1,38 @@
-"""The one exception type for mistakes a user can fix, and the two phrasings every message shares.
+"""The one exception type for mistakes a user can fix, and the phrasings every message shares.
 
-Library code raises `UserError` with a message that says what is wrong and what to do; the CLI
-prints it as a single line on stderr and exits with status 2. Anything else is a bug and is allowed
-to show its traceback.
+Library code raises `UserError` with a message that says what is wrong and what to do. A message
+names a parameter as `parameter(name)` writes it, in backquotes (`` `min_length` ``), so that each
+face of villanueva can word it its own way (`worded`): Python keeps the keyword as written, the
+command line shows its flag (--min-length) and the web API the request field (min_length).
+Anything else is a bug and is allowed to show its traceback.
 """
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
+
+PARAMETER = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
 class UserError(ValueError):
     """A problem with the user's input (file, option, run directory), not with villanueva."""
 
+    def worded(self, name: Callable[[str], str]) -> str:
+        """The message on one line, with each parameter written as `name(parameter)`."""
+        return worded(str(self), name)
 
-def option(name: str) -> str:
-    """The command-line option that sets the setting `name`: "batch_size" -> "--batch-size"."""
+
+def worded(text: str, name: Callable[[str], str]) -> str:
+    """`text` on one line, with each parameter it names written as `name(parameter)`."""
+    return " ".join(PARAMETER.sub(lambda match: name(match.group(1)), text).split())
+
+
+def parameter(name: str) -> str:
+    """How a message names the parameter `name` (a keyword argument, an option, a request field)."""
+    return f"`{name}`"
+
+
+def flag(name: str) -> str:
+    """The command-line option that sets the parameter `name`: "batch_size" -> "--batch-size"."""
     return "--" + name.replace("_", "-")
 
 

@@ -84,7 +84,7 @@ def _scaled(config, scale: float):
 
 def _command(data: DataOptions, scale: float, models: list[str] | None) -> str:
     options = {
-        "--data": data.path,
+        "--data": data.data,
         "--column": data.column,
         "--scale": f"{scale:g}" if scale != 1 else None,
         "--models": ",".join(models) if models else None,
@@ -101,7 +101,7 @@ def results_markdown(
         "# The notebooks' table, reproduced",
         "",
         f"Command: `{command}`  ",
-        f"Data: {data.path or 'the embedded municipalities'}, seed-compatible split "
+        f"Data: {data.data or 'the embedded municipalities'}, seed-compatible split "
         f"(seed {data.split_seed}, 80/10/10)  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, device {device}, torch "
         f"{torch.__version__}, {torch.get_num_threads()} threads; {time.strftime('%Y-%m-%d')}",

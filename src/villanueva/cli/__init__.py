@@ -40,7 +40,7 @@ def _handle(signums) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from villanueva.errors import UserError
+    from villanueva.errors import UserError, flag
 
     previous = _handle(STOPPING_SIGNALS)
     try:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         use_threads(args.threads)
         return args.command(args) or 0
     except UserError as error:
-        print(f"villanueva: error: {' '.join(str(error).split())}", file=sys.stderr)
+        print(f"villanueva: error: {error.worded(flag)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         signum = getattr(stop, "signum", signal.SIGINT)

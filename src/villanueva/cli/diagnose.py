@@ -2,9 +2,7 @@
 
 import textwrap
 
-from villanueva.cli.options import add_run_arguments
-
-LABELS = {True: "ok", False: "UNHEALTHY", None: "note"}
+from villanueva.cli.options import add_run_arguments, run_path
 
 
 def add(commands):
@@ -24,14 +22,16 @@ def add(commands):
 def run(args) -> int:
     from villanueva.diagnostics import diagnose_run
 
-    print_diagnosis(diagnose_run(args.run, args.device))
+    print_diagnosis(diagnose_run(run_path(args), args.device))
     return 0
 
 
 def print_diagnosis(diagnosis) -> None:
+    from villanueva.diagnostics.diagnose import HEALTH
+
     print(f"diagnosis of {diagnosis.path}:")
     for verdict in diagnosis.verdicts:
-        head = f"  {verdict.topic:14} {LABELS[verdict.healthy]:10} "
+        head = f"  {verdict.topic:14} {HEALTH[verdict.healthy]:10} "
         print(textwrap.fill(verdict.text, width=100, initial_indent=head, subsequent_indent=" " * len(head)))
     print(
         f"plots and numbers written to {diagnosis.path / 'plots'} and {diagnosis.path / 'diagnostics.json'}"

@@ -1,6 +1,6 @@
 """`villanueva eval RUN`: the train / val / test loss of a run's saved model."""
 
-from villanueva.cli.options import add_run_arguments
+from villanueva.cli.options import add_run_arguments, run_path
 
 
 def add(commands):
@@ -15,6 +15,6 @@ def run(args) -> int:
     from villanueva.runs import load_run
     from villanueva.training import resolve_device
 
-    for part, loss in evaluate_run(load_run(args.run, resolve_device(args.device))).items():
+    for part, loss in evaluate_run(load_run(run_path(args), resolve_device(args.device))).items():
         print(f"{part} loss {loss:.4f}")
     return 0

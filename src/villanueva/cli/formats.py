@@ -9,12 +9,12 @@ from collections.abc import Callable
 FORMATS = ("txt", "csv", "json")
 
 
-def add_format_option(parser, what: str) -> None:
+def add_format_option(parser, what: str, row: str = "one row per name") -> None:
     parser.add_argument(
         "--format",
         choices=FORMATS,
         default="txt",
-        help=f"txt (default): {what}; csv: a header, then one row per name; json: one array of objects",
+        help=f"txt (default): {what}; csv: a header, then {row}; json: one array of objects",
     )
 
 

@@ -1,6 +1,17 @@
 """`villanueva guess NAME...`: which labels (provinces, communities) names sound like."""
 
-from villanueva.cli.options import add_run_option
+from villanueva.cli.formats import RecordWriter, add_format_option
+from villanueva.cli.options import (
+    add_names_input,
+    add_options,
+    add_run_arguments,
+    build,
+    read_names,
+    run_path,
+)
+from villanueva.inference.guess import Guessing
+
+NAMES_PER_CALL = 256  # names placed (and written) at a time: each costs one pass per label
 
 
 def add(commands):
@@ -8,14 +19,10 @@ def add(commands):
         "guess", help="which province or community names sound like, with probabilities"
     )
     parser.set_defaults(command=run)
-    parser.add_argument("names", nargs="+", metavar="NAME", help="names to place (any, seen or not)")
-    add_run_option(parser)
-    parser.add_argument(
-        "--by",
-        metavar="KIND",
-        help="community: sum a province run's guesses by community (default: its labels)",
-    )
-    parser.add_argument("--top", type=int, default=3, help="how many labels per name (default 3)")
+    add_names_input(parser, "place")
+    add_run_arguments(parser, bundled=True, positional=False)
+    add_options(parser, Guessing)
+    add_format_option(parser, "each name with its likeliest labels", "one row per name and label")
     return parser
 
 
@@ -24,18 +31,26 @@ def run(args) -> int:
     from villanueva.runs import load_run
     from villanueva.training import resolve_device
 
-    trained = load_run(args.run, resolve_device(args.device))
-    guesses = guess_labels(
-        trained.model,
-        trained.vocab,
-        trained.labels,
-        args.names,
-        keep_accents=trained.keep_accents,
-        by=args.by,
-        top=args.top,
-    )
-    width = max(len(guess.name) for guess in guesses)
-    for guess in guesses:
-        labels = "   ".join(f"{label} {probability:.1%}" for label, probability in guess.labels)
-        print(f"{guess.name:{width}}  {labels}")
+    names = read_names(args, "place")
+    trained = load_run(run_path(args), resolve_device(args.device))
+    guessing = build(Guessing, args)
+    writer = RecordWriter(args.format, ["name", "rank", "label", "probability"], guessed_line)
+    for start in range(0, len(names), NAMES_PER_CALL):
+        guesses = guess_labels(
+            trained.model,
+            trained.vocab,
+            trained.labels,
+            names[start : start + NAMES_PER_CALL],
+            guessing,
+            keep_accents=trained.keep_accents,
+        )
+        width = max(len(guess.name) for guess in guesses)  # names aligned within each batch
+        writer.line = lambda guess, width=width: guessed_line(guess, width)
+        writer.write(guesses if args.format != "csv" else [row for guess in guesses for row in guess.rows()])
+    writer.close()
     return 0
+
+
+def guessed_line(guess, width: int = 0) -> str:
+    labels = "   ".join(f"{label} {probability:.1%}" for label, probability in guess.labels)
+    return f"{guess.name:{width}}  {labels}"

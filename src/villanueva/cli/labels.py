@@ -1,6 +1,6 @@
 """`villanueva labels [RUN]`: the labels a conditioned run knows, with their training names."""
 
-from villanueva.cli.options import add_run_arguments
+from villanueva.cli.options import add_run_arguments, run_path
 
 
 def add(commands):
@@ -16,9 +16,13 @@ def run(args) -> int:
     from villanueva.errors import UserError
     from villanueva.runs import load_run
 
-    labels = load_run(args.run).labels
+    path = run_path(args)
+    labels = load_run(path).labels
     if labels is None:
-        raise UserError(f"{args.run} is not conditioned on labels; train with --condition or --label-column")
+        raise UserError(
+            f"{path or 'the bundled model'} is not conditioned on labels; "
+            "train with --condition or --label-column"
+        )
     count = dict(zip(labels.names, labels.counts))
     width = max(map(len, [*labels.names, *labels.groups]))
     print(f"{len(labels)} {labels.kind} labels (training names each):")

@@ -3,16 +3,17 @@
 from pathlib import Path
 
 from villanueva.cli.options import (
-    add_data_options,
     add_device_option,
     add_model_choice,
     add_model_options,
+    add_options,
     add_recipe_choice,
     add_training_options,
-    data_options,
+    build,
     model_options,
     training_options,
 )
+from villanueva.data import DataOptions
 
 
 def add(commands):
@@ -25,7 +26,7 @@ def add(commands):
     )
     parser.set_defaults(command=run)
     add_model_choice(parser)
-    add_data_options(parser.add_argument_group("data"))
+    add_options(parser.add_argument_group("data"), DataOptions)
     sweep = parser.add_argument_group("sweep")
     sweep.add_argument(
         "--min-lr", type=float, default=1e-5, metavar="LR", help="first learning rate (default 1e-5)"
@@ -63,7 +64,7 @@ def run(args) -> int:
     from villanueva.runs import default_path
     from villanueva.training import resolve
 
-    data = data_options(args)
+    data = build(DataOptions, args)
     settings = resolve(
         args.model, args.recipe, None, training_options(args), model_options(args), data.conditioned
     )

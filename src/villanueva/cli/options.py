@@ -12,11 +12,11 @@ from dataclasses import fields
 from pathlib import Path
 
 from villanueva.data import DataOptions
-from villanueva.data.labels import EMBEDDED_LABELS
-from villanueva.errors import UserError, option
+from villanueva.errors import PARAMETER, UserError, flag
 from villanueva.models import MODELS
+from villanueva.schema import ValueType, options
 from villanueva.training import DEFAULT_MODEL, TrainConfig, recipe
-from villanueva.training.settings import is_option, setting_text
+from villanueva.training.settings import setting_text
 
 
 class Parser(argparse.ArgumentParser):
@@ -43,29 +43,56 @@ def add_device_option(group) -> argparse.Action:
 BUNDLED_HELP = "run directory (default: the bundled model, conditioned on the province)"
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, bundled: bool = False) -> None:
-    """RUN and --device, for the commands that read a trained run; with `bundled`, RUN is optional
-    and defaults to the bundled model."""
-    if bundled:
-        parser.add_argument("run", type=Path, metavar="RUN", nargs="?", help=BUNDLED_HELP)
-    else:
-        parser.add_argument("run", type=Path, metavar="RUN", help="run directory")
+def add_run_arguments(
+    parser: argparse.ArgumentParser, bundled: bool = False, positional: bool = True
+) -> None:
+    """The run to read, as --run RUN on every command (and as RUN, for the commands whose other
+    arguments are not names), and --device; with `bundled`, the run defaults to the bundled model."""
+    help = BUNDLED_HELP if bundled else "run directory"
+    if positional:
+        parser.add_argument("run", type=Path, metavar="RUN", nargs="?", help=help)
+    parser.add_argument("--run", type=Path, metavar="RUN", dest="run_option", help=help)
+    parser.set_defaults(needs_run=not bundled)
     add_device_option(parser)
 
 
-def add_run_option(parser: argparse.ArgumentParser) -> None:
-    """--run and --device, for the commands whose arguments are names (score, guess)."""
-    parser.add_argument("--run", type=Path, metavar="RUN", help=BUNDLED_HELP)
-    add_device_option(parser)
+def run_path(args) -> Path | None:
+    """The run the command was given (None: the bundled model)."""
+    positional, named = getattr(args, "run", None), args.run_option
+    if positional is not None and named is not None and positional != named:
+        raise UserError(f"two runs given: {positional} and --run {named}; give one")
+    path = positional if positional is not None else named
+    if path is None and args.needs_run:
+        raise UserError("name the run directory to read: RUN or --run RUN")
+    return path
 
 
-def add_label_option(parser: argparse.ArgumentParser, what: str) -> None:
+def add_names_input(parser: argparse.ArgumentParser, what: str) -> None:
+    """NAME... and --file FILE: the names a command reads, typed or one per line of a file."""
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"names to {what}")
     parser.add_argument(
-        "--label",
-        metavar="NAME",
-        help=f"{what} in the style of one label of a conditioned run: a province (Girona) or a "
-        "community (Galicia); accents and case do not matter",
+        "--file", metavar="FILE", help=f"also {what} the names of FILE, one per line ('-': stdin)"
     )
+
+
+def read_names(args, what: str) -> list[str]:
+    """The names typed and those of --file; a typed name that is a run directory is refused, since
+    it was surely meant as the run."""
+    from villanueva.data import read_name_lines
+
+    for name in args.names:
+        if _is_run(name):
+            raise UserError(f"{name!r} is a run directory, not a name; name the run with --run {name}")
+    if not args.names and args.file is None:
+        raise UserError(f"give names to {what}, or --file FILE with one name per line")
+    return args.names + (read_name_lines(args.file, "--file") if args.file else [])
+
+
+def _is_run(text: str) -> bool:
+    try:
+        return (Path(text) / "config.json").is_file()
+    except OSError:  # a name too long to be a path, say
+        return False
 
 
 def add_model_choice(group) -> argparse.Action:
@@ -78,87 +105,70 @@ def add_recipe_choice(group, help: str) -> argparse.Action:
     return group.add_argument("--recipe", metavar="NAME", help=help)
 
 
-def add_data_options(group) -> list[argparse.Action]:
+def add_options(group, cls, *, only: tuple[str, ...] | None = None, prefix: str = "", default_note=None):
+    """One option per option field of the dataclass `cls` (or of those named in `only`), from its
+    declaration (schema.setting): flag, aliases, type, choices, help. Nothing gets a default here
+    (None = not given), so that the dataclass's own default is the one default."""
     return [
         group.add_argument(
-            "--data",
-            metavar="FILE",
-            help="names file, one per line, or a CSV with "
-            "--column (default: the embedded list of Spanish municipalities)",
-        ),
-        group.add_argument("--column", help="the CSV column that holds the names"),
-        group.add_argument(
-            "--keep-accents",
-            action="store_true",
-            default=None,  # None: not given
-            help="keep accents and ñ instead of transliterating to ASCII",
-        ),
-        group.add_argument(
-            "--split-seed",
-            type=int,
-            metavar="N",
-            help="seed of the 80/10/10 split (default 42, the notebooks' split)",
-        ),
-        group.add_argument(
-            "--condition",
-            choices=EMBEDDED_LABELS,
-            help="learn names by label, to sample or guess them: the embedded list's province or "
-            "community (default model: gru)",
-        ),
-        group.add_argument(
-            "--label-column",
-            metavar="NAME",
-            help="with --data FILE.csv: learn names by the labels in this column, as --condition does",
-        ),
+            flag(f.name),
+            *f.metadata["aliases"],
+            dest=prefix + f.name,
+            default=None,
+            help=_help(f, default_note),
+            **_value_kind(f),
+        )
+        for f in options(cls)
+        if only is None or f.name in only
     ]
 
 
-def data_options(args) -> DataOptions:
-    if args.condition is not None and args.data is not None:
-        raise UserError(
-            "--condition labels the embedded list; for --data, name the column of labels with --label-column"
-        )
-    if args.label_column is not None and args.data is None:
-        raise UserError("--label-column needs --data FILE.csv (the embedded list: --condition province)")
-    given = {
-        "path": args.data,
-        "column": args.column,
-        "keep_accents": args.keep_accents,
-        "split_seed": args.split_seed,
-        "label": args.condition or args.label_column,
-    }
-    return DataOptions(**{key: value for key, value in given.items() if value is not None})
+def given_options(args, cls, prefix: str = "") -> dict:
+    """The option fields of `cls` that the command line set, by name (a names file read)."""
+    from villanueva.data import read_name_lines
+
+    given = {}
+    for f in options(cls):
+        value = getattr(args, prefix + f.name, None)
+        if value is not None:
+            names_file = f.metadata["names_file"]
+            given[f.name] = read_name_lines(value, f"{flag(f.name)} file") if names_file else value
+    return given
+
+
+def build(cls, args, prefix: str = ""):
+    """An instance of the dataclass `cls` from the options that `add_options` made for it."""
+    return cls(**given_options(args, cls, prefix))
+
+
+def _help(f, default_note=None) -> str:
+    text = PARAMETER.sub(lambda match: flag(match.group(1)), f.metadata["help"])
+    if f.metadata["names_file"]:
+        text += ", read from FILE, one per line ('-': stdin)"
+    note = default_note(f) if default_note is not None else _default_note(f.default)
+    return f"{text} ({note})" if note else text
+
+
+def _default_note(default) -> str | None:
+    if default is None or default is False or default == () or default == "":
+        return None
+    return f"default {setting_text(default)}"
 
 
 def data_arguments(data: DataOptions) -> str:
-    """The data options that give `data` (the inverse of data_options), for a command to print."""
+    """The options that give `data` (the inverse of `build(DataOptions, args)`), for a command to print."""
     default, given = DataOptions(), []
-    if data.path is not None:
-        given += ["--data", shlex.quote(str(data.path))]
-    if data.column is not None:
-        given += ["--column", shlex.quote(data.column)]
-    if data.keep_accents:
-        given.append("--keep-accents")
-    if data.split_seed != default.split_seed:
-        given += ["--split-seed", str(data.split_seed)]
-    if data.label is not None:
-        given += ["--label-column" if data.path else "--condition", shlex.quote(data.label)]
+    for f in options(DataOptions):
+        value = getattr(data, f.name)
+        if value != getattr(default, f.name):
+            given += [flag(f.name)] if value is True else [flag(f.name), shlex.quote(str(value))]
     return " ".join(given)
 
 
 def add_training_options(group, only: tuple[str, ...] | None = None) -> list[argparse.Action]:
     """One option per command-line field of TrainConfig (or of those named in `only`)."""
-    chosen = [f for f in fields(TrainConfig) if is_option(f) and (only is None or f.name in only)]
-    return [
-        group.add_argument(
-            option(f.name),
-            dest=f"train_{f.name}",
-            metavar=f.metadata["metavar"],
-            **_value_kind(f),
-            help=f"{f.metadata['help']} ({_recipe_defaults(f.name)})",
-        )
-        for f in chosen
-    ]
+    recipe_defaults = lambda f: _recipe_defaults(f.name)  # noqa: E731
+    return add_options(group, TrainConfig, only=only, prefix="train_", default_note=recipe_defaults)
 
 
 def training_options(args) -> dict:
@@ -176,10 +186,8 @@ def add_model_options(group) -> list[argparse.Action]:
                 described[field.name] = field  # subclasses that only change a default have no help
     return [
         group.add_argument(
-            option(name),
+            flag(name),
             dest=f"model_{name}",
-            choices=field.metadata.get("choices"),
-            metavar=None if field.type is bool else name.upper(),
             **_value_kind(field),
             help=f"{field.metadata.get('help', name)} ({_model_defaults(defaults[name])})",
         )
@@ -198,7 +206,17 @@ def _prefixed(args, prefix: str) -> dict:
 def _value_kind(field) -> dict:
     if field.type is bool:
         return {"action": argparse.BooleanOptionalAction}
-    return {"type": field.type}
+    if field.metadata.get("names_file"):
+        return {"metavar": "FILE"}
+    expected = ValueType.of(field.type)
+    choices = field.metadata.get("choices")
+    # With choices, argparse lists them in place of a metavar.
+    kind = {
+        "type": expected.kind,
+        "choices": choices,
+        "metavar": None if choices else field.metadata.get("metavar") or field.name.upper(),
+    }
+    return {**kind, "action": "append"} if expected.sequence else kind
 
 
 def _model_defaults(defaults: dict[str, object]) -> str:

@@ -3,8 +3,9 @@
 import sys
 from pathlib import Path
 
-from villanueva.cli.options import add_device_option
-from villanueva.cli.progress import ProgressBar
+from villanueva.cli.options import add_device_option, add_options, build
+from villanueva.data import DataOptions
+from villanueva.library.progress import ProgressBar
 
 
 def add(commands):
@@ -15,12 +16,7 @@ def add(commands):
         "seed-compatible split and write a markdown table of the results.",
     )
     parser.set_defaults(command=run)
-    parser.add_argument(
-        "--data",
-        metavar="FILE",
-        help="names file or CSV (with --column); the notebooks used Municipis_d_Espanya.csv --column Nom",
-    )
-    parser.add_argument("--column", help="the CSV column that holds the names")
+    add_options(parser, DataOptions, only=("data", "column"))  # the notebooks: Municipis_d_Espanya.csv, Nom
     parser.add_argument(
         "--scale",
         type=float,
@@ -45,7 +41,6 @@ def add(commands):
 
 
 def run(args) -> int:
-    from villanueva.data import DataOptions
     from villanueva.reproduce import reproduce
     from villanueva.runs import default_path
 
@@ -63,7 +58,7 @@ def run(args) -> int:
     with bar:
         table = reproduce(
             out,
-            DataOptions(args.data, args.column),
+            build(DataOptions, args),
             args.scale,
             args.device,
             args.models,

@@ -10,18 +10,19 @@ from pathlib import Path
 
 from villanueva.cli.diagnose import print_diagnosis
 from villanueva.cli.options import (
-    add_data_options,
     add_device_option,
     add_model_choice,
     add_model_options,
+    add_options,
     add_recipe_choice,
     add_training_options,
-    data_options,
+    build,
     model_options,
     training_options,
 )
-from villanueva.cli.progress import ProgressBar
+from villanueva.data import DataOptions
 from villanueva.errors import UserError
+from villanueva.library.progress import ProgressBar
 from villanueva.models import MODELS
 from villanueva.training import PRESETS
 
@@ -71,7 +72,7 @@ def add(commands) -> argparse.ArgumentParser:
             "--out", metavar="DIR", type=Path, help="run directory to create (default runs/<model>-<time>)"
         ),
     ]
-    settings += add_data_options(parser.add_argument_group("data"))
+    settings += add_options(parser.add_argument_group("data"), DataOptions)
     settings += add_training_options(parser.add_argument_group("training settings"))
     settings += add_model_options(parser.add_argument_group("model options (each model uses its own)"))
     parser.set_defaults(settings=settings)
@@ -91,7 +92,7 @@ def run(args) -> int:
             raise UserError(f"--resume continues a run with its own settings; drop {', '.join(given)}")
         out, start = args.resume, partial(resume_run, args.resume, args.device)
     else:
-        data = data_options(args)
+        data = build(DataOptions, args)
         settings = resolve(
             args.model,
             args.recipe,

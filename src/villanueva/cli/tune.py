@@ -4,7 +4,8 @@ import signal
 import sys
 from pathlib import Path
 
-from villanueva.cli.options import add_data_options, add_device_option, data_arguments, data_options
+from villanueva.cli.options import add_device_option, add_options, build, data_arguments
+from villanueva.data import DataOptions
 from villanueva.errors import UserError
 
 ALL = "all"
@@ -45,7 +46,7 @@ def add(commands):
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the search (default 0)")
     parser.add_argument("--write-preset", type=Path, metavar="FILE.json", help="write the best for --preset")
     add_device_option(parser)
-    add_data_options(parser.add_argument_group("data (as for train)"))
+    add_options(parser.add_argument_group("data (as for train)"), DataOptions)
     return parser
 
 
@@ -60,7 +61,7 @@ def run(args) -> int:
     if args.write_preset is not None and args.write_preset.exists():
         raise UserError(f"--write-preset {args.write_preset} exists; choose a new file")
     request = TuneRequest(
-        data_options(args),
+        build(DataOptions, args),
         tuple(SPACES) if args.model == ALL else (args.model,),
         args.out,
         args.storage,

@@ -22,7 +22,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, parameter
 
 DROPPED_CHARS = frozenset("()'\".,")
 
@@ -39,9 +39,9 @@ def clean_name(raw: str, keep_accents: bool = False) -> str:
     return _nfc(text) if keep_accents else text
 
 
-def clean_prefix(prefix: str, keep_accents: bool = False, option: str = "--prefix") -> str:
+def clean_prefix(prefix: str, keep_accents: bool = False, name: str = "starts_with") -> str:
     """A part of a name as the user types it ("Villa") in the model's alphabet ("villa"), for the
-    option `option` that it was given to.
+    parameter `name` that it was given to.
 
     Only transliteration and lowercasing: spaces and punctuation stay, since "villa " (with its
     space) is a meaningful prefix and a character the model does not know should be reported.
@@ -49,7 +49,7 @@ def clean_prefix(prefix: str, keep_accents: bool = False, option: str = "--prefi
     text = _nfc(prefix) if keep_accents else to_ascii(prefix)
     text = _nfc(text.lower()) if keep_accents else text.lower()
     if prefix and not text:
-        raise UserError(f"{option} {prefix!r} has no characters a name can have")
+        raise UserError(f"{parameter(name)} {prefix!r} has no characters a name can have")
     return text
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from villanueva.data.clean import clean_name
 from villanueva.data.labels import EMBEDDED_LABELS, community_of, official_province
-from villanueva.errors import UserError
+from villanueva.errors import UserError, parameter
 
 EMBEDDED = "embedded:municipios"
 MAX_NAME_LENGTH = 200  # characters of a cleaned name: longer is text, not a name
@@ -44,18 +44,24 @@ def load_corpus(
     """
     if path is None:
         if column is not None:
-            raise UserError("--column needs --data: the embedded list has no columns to choose from")
+            raise UserError(
+                f"{parameter('column')} needs {parameter('data')}: "
+                "the embedded list has no columns to choose from"
+            )
         raws, labels, source = _read_embedded(label)
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() in (".csv", ".tsv"):
             raise UserError(
-                f"{path} is a table: choose the column of names with --column "
+                f"{path} is a table: choose the column of names with {parameter('column')} "
                 f"(columns: {_listed(_csv_header(text, path))})"
             )
         if column is None:
             if label is not None:
-                raise UserError("--label-column needs a CSV file (--data FILE.csv --column NAMES)")
+                raise UserError(
+                    f"{parameter('label_column')} needs a CSV file "
+                    f"({parameter('data')} FILE.csv {parameter('column')} NAMES)"
+                )
             raws, labels = text.splitlines(), None
         else:
             raws, labels = _csv_columns(text, column, label, path)
@@ -97,7 +103,8 @@ def _read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
     if label not in (None, *EMBEDDED_LABELS):
         raise UserError(
             f"the embedded list can be conditioned on {' or '.join(EMBEDDED_LABELS)}, not {label!r} "
-            "(for your own CSV, use --data FILE --column NAMES --label-column LABELS)"
+            f"(for your own CSV, use {parameter('data')} FILE {parameter('column')} NAMES "
+            f"{parameter('label_column')} LABELS)"
         )
     text = resources.files("busca_municipio").joinpath("municipios.txt").read_text(encoding="utf-8")
     rows = [line.split(";", 1) for line in text.splitlines() if ";" in line]

@@ -7,6 +7,8 @@ built it; "at the end" is the saved model. Both are probed on the same batch dra
 training split, of the run's training batch size.
 """
 
+import base64
+import html
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from villanueva.errors import UserError
 from villanueva.models.base import NameModel, model_device
 from villanueva.runs import Run, files, load_run, read_metrics, read_run_setup
 from villanueva.training import initial_loss, resolve_device
+from villanueva.training.loss import part_label_ids
 
 DIAGNOSTICS = "diagnostics.json"
 PLOTS = "plots"
@@ -29,9 +32,39 @@ PLOTS = "plots"
 
 @dataclass
 class Diagnosis:
+    """What `diagnose` found: the verdicts in words, every number (as diagnostics.json holds them)
+    and the plots, as matplotlib figures by file name. In Jupyter it shows itself, plots inline;
+    `save` writes the plots and diagnostics.json."""
+
     path: Path  # the run
     verdicts: list[Verdict]
-    written: list[Path]  # diagnostics.json and the plots
+    numbers: dict
+    figures: dict[str, Figure]
+
+    def save(self, directory: Path | None = None) -> list[Path]:
+        """Write plots/*.png and diagnostics.json into `directory` (default: the run's own), each
+        atomically; returns the files written."""
+        return _write(Path(directory) if directory is not None else self.path, self.numbers, self.figures)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{verdict.topic}: {HEALTH[verdict.healthy]}. {verdict.text}" for verdict in self.verdicts
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(v.topic)}</td><td><b>{HEALTH[v.healthy]}</b></td><td>{html.escape(v.text)}</td></tr>"
+            for v in self.verdicts
+        )
+        images = "".join(
+            f'<figure><img src="data:image/png;base64,{base64.b64encode(plots.png_bytes(figure)).decode()}" '
+            f'alt="{name}" style="max-width:100%"><figcaption>{name}</figcaption></figure>'
+            for name, figure in self.figures.items()
+        )
+        return f"<p>Diagnosis of {html.escape(str(self.path))}</p><table>{rows}</table>{images}"
+
+
+HEALTH = {True: "ok", False: "UNHEALTHY", None: "note"}
 
 
 @dataclass
@@ -43,15 +76,21 @@ class Probe:
 
 
 def diagnose_run(path: Path, device: str = "cpu") -> Diagnosis:
-    """Diagnose the finished run at `path`: write its plots and diagnostics.json, judge it."""
-    run = load_run(path, resolve_device(device))
+    """Diagnose the finished run at `path` and write its plots and diagnostics.json into it."""
+    diagnosis = diagnose(load_run(path, resolve_device(device)))
+    diagnosis.save()
+    return diagnosis
+
+
+def diagnose(run: Run) -> Diagnosis:
+    """Look inside a finished run's model and judge it: verdicts, numbers and plots, in memory."""
     check_diagnosable(run.model, run.record.model)
     probe = probe_run(run)
     records = read_metrics(run.path)
     curve, ratios = history.loss_curve(records), history.update_ratios(records)
     embedding = embedding_2d(run.model, run.vocab)
     verdicts = judge(probe.initial_loss, len(run.vocab), probe.at_init, probe.at_end, ratios)
-    report = {
+    numbers = {
         "run": str(run.path),
         "model": run.record.model,
         "batch_examples": probe.batch_examples,
@@ -64,7 +103,7 @@ def diagnose_run(path: Path, device: str = "cpu") -> Diagnosis:
         "verdicts": [asdict(verdict) for verdict in verdicts],
     }
     figures = _figures(probe, curve, ratios, embedding, len(run.vocab))
-    return Diagnosis(run.path, verdicts, _write(run.path, report, figures))
+    return Diagnosis(run.path, verdicts, numbers, figures)
 
 
 def _figures(
@@ -102,7 +141,9 @@ def probe_run(run: Run) -> Probe:
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
         torch.manual_seed(seed)  # as training did just before building the model
         untrained = read_run_setup(run.path).model.to(device)
-        inputs, targets = (t.to(device) for t in untrained.examples(run.split.train, run.vocab))
+        label_ids = part_label_ids(run.split, run.labels, "train")  # a conditioned model reads them too
+        examples = untrained.examples(run.split.train, run.vocab, label_ids)
+        inputs, targets = (t.to(device) for t in examples)
         first_loss = initial_loss(untrained, inputs, targets)
         batch = torch.randperm(len(targets), generator=torch.Generator().manual_seed(seed))[:batch_size]
         inputs, targets = inputs[batch.to(device)], targets[batch.to(device)]
@@ -117,7 +158,7 @@ def _write(run: Path, report: dict, figures: dict[str, Figure]) -> list[Path]:
     """Write the plots and diagnostics.json naming them, each atomically."""
     directory = run / PLOTS
     try:
-        directory.mkdir(exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
         written = []
         for name, figure in figures.items():
             files.write_bytes(directory / name, plots.png_bytes(figure))

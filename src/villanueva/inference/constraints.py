@@ -12,41 +12,46 @@ from; a minimum distance of 1 is "not a known name".
 """
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from villanueva.data import END, Vocab, clean_name, clean_prefix
-from villanueva.errors import UserError
+from villanueva.data.corpus import MAX_NAME_LENGTH
+from villanueva.errors import UserError, parameter
+from villanueva.schema import check, setting
 
-MAX_LENGTH = 100  # the longest name sampled unless a lower --max-length is asked for
+MAX_LENGTH = 100  # the longest name sampled unless a lower max_length is asked for
 NOVELTY_QUERIES_PER_PASS = 2_048  # bounds the distance matrix rapidfuzz builds per pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Constraints:
     """Every field as the user typed it; `cleaned` brings the texts into a run's alphabet."""
 
-    starts_with: str = ""
-    ends_with: str = ""
-    contains: tuple[str, ...] = ()
-    min_length: int = 1
-    max_length: int = MAX_LENGTH
-    new_only: bool = False  # not a known name, and distinct from every other name returned
-    min_distance: int = 0  # edit distance to every known name at least this (implies new_only)
-    exclude: frozenset[str] = field(default_factory=frozenset)  # names never to return
-    exclude_source: str = ""  # where `exclude` came from, to name it in messages
+    starts_with: str = setting("", "start with TEXT", metavar="TEXT", aliases=("--prefix",))
+    ends_with: str = setting("", "end with TEXT", metavar="TEXT")
+    contains: tuple[str, ...] = setting((), "contain TEXT (repeat for more)", metavar="TEXT")
+    min_length: int = setting(1, "at least N characters", metavar="N", ge=1, le=MAX_NAME_LENGTH)
+    max_length: int = setting(MAX_LENGTH, "at most N characters", metavar="N", ge=1, le=MAX_NAME_LENGTH)
+    new_only: bool = setting(False, "only names that are not in the training data (distinct)")
+    min_distance: int = setting(
+        0,
+        "only names at least D edits (Levenshtein) from every name of the data (implies `new_only`)",
+        metavar="D",
+        ge=0,
+        le=MAX_LENGTH,
+    )
+    exclude: tuple[str, ...] = setting((), "never one of these names", metavar="FILE", names_file=True)
 
     def __post_init__(self):
-        if self.min_length < 1:
-            raise UserError(f"--min-length must be at least 1, got {self.min_length}")
-        if self.max_length < 1:
-            raise UserError(f"--max-length must be at least 1, got {self.max_length}")
+        check(self)
         if self.min_length > self.max_length:
-            raise UserError(f"--min-length {self.min_length} is more than --max-length {self.max_length}")
-        if not 0 <= self.min_distance <= MAX_LENGTH:
-            raise UserError(f"--min-distance must be between 0 and {MAX_LENGTH}, got {self.min_distance}")
+            raise UserError(
+                f"{parameter('min_length')} {self.min_length} is more than "
+                f"{parameter('max_length')} {self.max_length}"
+            )
 
     @property
     def novel(self) -> bool:
@@ -56,10 +61,10 @@ class Constraints:
         """The texts in the model's alphabet, checked (a character it cannot write is an error), and
         the names to exclude cleaned as the run's names were."""
         texts = {
-            "exclude": frozenset(clean_name(name, keep_accents) for name in self.exclude),
-            "starts_with": _cleaned("--starts-with", self.starts_with, vocab, keep_accents),
-            "ends_with": _cleaned("--ends-with", self.ends_with, vocab, keep_accents),
-            "contains": tuple(_cleaned("--contains", text, vocab, keep_accents) for text in self.contains),
+            "exclude": tuple(sorted({clean_name(name, keep_accents) for name in self.exclude})),
+            "starts_with": _cleaned("starts_with", self.starts_with, vocab, keep_accents),
+            "ends_with": _cleaned("ends_with", self.ends_with, vocab, keep_accents),
+            "contains": tuple(_cleaned("contains", text, vocab, keep_accents) for text in self.contains),
         }
         return replace(self, **texts)
 
@@ -77,25 +82,29 @@ class Constraints:
         """(option, test) for each constraint checked name by name after drawing it."""
         # Always, at 1 too: a model can end a name before its first character (about 1 in 800 of
         # the bundled model's), and an empty name is no name.
-        rules = [(f"--min-length {self.min_length}", lambda name: len(name) >= self.min_length)]
+        rules = [(f"{parameter('min_length')} {self.min_length}", lambda name: len(name) >= self.min_length)]
         if self.ends_with:
-            rules.append((f"--ends-with {self.ends_with!r}", lambda name: name.endswith(self.ends_with)))
+            rules.append(
+                (f"{parameter('ends_with')} {self.ends_with!r}", lambda name: name.endswith(self.ends_with))
+            )
         for text in self.contains:
-            rules.append((f"--contains {text!r}", lambda name, text=text: text in name))
+            rules.append((f"{parameter('contains')} {text!r}", lambda name, text=text: text in name))
         if self.exclude:
-            source = self.exclude_source or f"{len(self.exclude)} names"
-            rules.append((f"--exclude {source}", lambda name: name not in self.exclude))
+            excluded = frozenset(self.exclude)
+            rules.append(
+                (f"{parameter('exclude')} ({len(excluded):,} names)", lambda name: name not in excluded)
+            )
         return rules
 
 
-def _cleaned(option: str, text: str, vocab: Vocab, keep_accents: bool) -> str:
-    cleaned = clean_prefix(text, keep_accents, option) if text else ""
+def _cleaned(name: str, text: str, vocab: Vocab, keep_accents: bool) -> str:
+    cleaned = clean_prefix(text, keep_accents, name) if text else ""
     if END in cleaned:
-        raise UserError(f"{option} must not contain {END!r}: it is the end-of-name token")
+        raise UserError(f"{parameter(name)} must not contain {END!r}: it is the end-of-name token")
     try:
         vocab.encode(cleaned)
     except UserError as error:
-        raise UserError(f"{option}: {error}") from None
+        raise UserError(f"{parameter(name)}: {error}") from None
     return cleaned
 
 
@@ -107,8 +116,10 @@ class Novelty:
         self.exact = set(self.known)
 
     @property
-    def option(self) -> str:
-        return "--new-only" if self.min_distance == 1 else f"--min-distance {self.min_distance}"
+    def rule(self) -> str:
+        if self.min_distance == 1:
+            return parameter("new_only")
+        return f"{parameter('min_distance')} {self.min_distance}"
 
     def new(self, names: list[str]) -> list[bool]:
         if self.min_distance == 1 or not self.known:

@@ -6,20 +6,57 @@ with the run's prior P(label) and the model's likelihood of the whole name given
 label that groups others (a community, for a province run) gets the sum of its members'.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 
 from villanueva.data import LabelSet, Vocab
-from villanueva.errors import UserError
+from villanueva.errors import UserError, parameter
 from villanueva.inference.score import cleaned_names, label_log_likelihoods
 from villanueva.models.base import NameModel
+from villanueva.schema import check, setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class Guessing:
+    """Which labels to give for each name."""
+
+    by: str | None = setting(
+        None, "community: sum a province run's guesses by community (default: its own labels)", metavar="KIND"
+    )
+    top: int = setting(5, "how many labels per name", metavar="N", ge=1)
+
+    def __post_init__(self):
+        check(self)
 
 
 @dataclass(frozen=True)
 class Guess:
     name: str  # as cleaned for the model
     labels: list[tuple[str, float]]  # the likeliest labels, most probable first, with P(label | name)
+
+    def __str__(self) -> str:
+        return f"{self.name}: " + ", ".join(
+            f"{label} {probability:.1%}" for label, probability in self.labels
+        )
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "labels": [{"label": label, "probability": p} for label, p in self.labels]}
+
+    def rows(self) -> list["GuessedLabel"]:
+        """One record per label, for a table (CSV)."""
+        return [GuessedLabel(self.name, rank, *pair) for rank, pair in enumerate(self.labels, 1)]
+
+
+@dataclass(frozen=True)
+class GuessedLabel:
+    name: str
+    rank: int
+    label: str
+    probability: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
 
 
 def label_posteriors(model: NameModel, vocab: Vocab, labels: LabelSet, names: list[str]) -> torch.Tensor:
@@ -33,17 +70,18 @@ def guess_labels(
     vocab: Vocab,
     labels: LabelSet | None,
     names: list[str],
+    guessing: Guessing = Guessing(),
     *,
     keep_accents: bool = False,
-    by: str | None = None,
-    top: int = 3,
 ) -> list[Guess]:
-    """The `top` likeliest labels of each name; `by` a grouping of the labels (community, for a
-    province run) to sum them into."""
+    """The `guessing.top` likeliest labels of each name, or of the groups of labels `guessing.by`
+    names (community, for a province run), summed."""
     if labels is None:
-        raise UserError("this run is not conditioned on labels; train one with --condition or --label-column")
-    if top < 1:
-        raise UserError(f"--top must be positive, got {top}")
+        raise UserError(
+            f"this run is not conditioned on labels; train one with {parameter('condition')} "
+            f"or {parameter('label_column')}"
+        )
+    by, top = guessing.by, guessing.top
     cleaned = cleaned_names(names, vocab, keep_accents)
     posteriors = label_posteriors(model, vocab, labels, cleaned)
     names_of, posteriors = _grouped(labels, posteriors, by)

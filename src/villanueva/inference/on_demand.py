@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from villanueva.inference.constraints import Constraints
-from villanueva.inference.sample import Drawing, SampleReport, sample
+from villanueva.inference.sample import BUDGET_PER_NAME, MIN_BUDGET, Drawing, SampleReport, sample
 from villanueva.inference.score import (
     character_surprisals,
     cleaned_names,
@@ -18,6 +18,53 @@ from villanueva.inference.score import (
     mixture_log_likelihoods,
 )
 from villanueva.runs import Run
+from villanueva.schema import check, setting
+
+SURPRISING = 5.0  # nats: a character this surprising or more is shown as "fully surprising"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Style:
+    """In whose style: a label of a conditioned run, or a group of its labels."""
+
+    label: str | None = setting(
+        None,
+        "in the style of one label of a conditioned run: a province (Girona) or a community "
+        "(Galicia); accents and case do not matter (default: any, as often as in the data)",
+        metavar="NAME",
+    )
+
+    def __post_init__(self):
+        check(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sampling:
+    """How many names to invent, from which seed, drawing how many candidates at most."""
+
+    count: int = setting(20, "how many names", metavar="N", ge=1, aliases=("-n",))
+    seed: int | None = setting(
+        None, "seed for repeatable names (default: random)", metavar="N", ge=0, lt=2**63
+    )
+    budget: int | None = setting(
+        None,
+        f"candidates to draw at most (default: {BUDGET_PER_NAME} per name, at least {MIN_BUDGET:,})",
+        metavar="N",
+        ge=1,
+    )
+
+    def __post_init__(self):
+        check(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scoring:
+    explain: bool = setting(
+        False, "the surprisal (-ln P, in nats) of each character given the ones before it"
+    )
+
+    def __post_init__(self):
+        check(self)
 
 
 @dataclass(frozen=True)
@@ -26,6 +73,9 @@ class SampledName:
     loss: float | None  # per character, given its label; None when not asked for
     label: str | None  # the label it was drawn with, for a conditioned run
     known: bool  # one of the names the run learned from
+
+    def __str__(self) -> str:
+        return self.name
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -38,6 +88,9 @@ class ScoredName:
     known: bool
     surprisals: list[float] | None = None  # in nats, of each character of the name, then of END
 
+    def __str__(self) -> str:
+        return self.name
+
     def to_json(self) -> dict:
         data = asdict(self)
         if self.surprisals is None:
@@ -47,31 +100,29 @@ class ScoredName:
 
 def sample_run(
     run: Run,
-    count: int,
+    sampling: Sampling = Sampling(),
+    style: Style = Style(),
     constraints: Constraints = Constraints(),
     drawing: Drawing = Drawing(),
     *,
-    seed: int | None = None,
-    label: str | None = None,
-    budget: int | None = None,
     report: SampleReport | None = None,
     losses: bool = False,
 ) -> Iterator[list[SampledName]]:
-    """Batches of up to `count` names of the run's model meeting `constraints`, in the style of
-    `label` (a label or group of a conditioned run; None: any, by the prior); `losses` adds each
-    name's loss per character (one scoring pass per batch)."""
-    weights = run.label_weights(label)
+    """Batches of up to `sampling.count` names of the run's model meeting `constraints`, in the
+    style of `style.label` (a label or group of a conditioned run; None: any, by the prior);
+    `losses` adds each name's loss per character (one scoring pass per batch)."""
+    weights = run.label_weights(style.label)
     known = run.names
     batches = sample(
         run.model,
         run.vocab,
-        count,
+        sampling.count,
         constraints.cleaned(run.vocab, run.keep_accents),
         drawing,
-        seed=seed,
+        seed=sampling.seed,
         label_weights=weights,
         known=known,
-        budget=budget,
+        budget=sampling.budget,
         report=report,
     )
     return _described(run, batches, known, losses)
@@ -94,14 +145,14 @@ def _described(run: Run, batches, known: set[str], losses: bool) -> Iterator[lis
 
 
 def score_run(
-    run: Run, names: Iterable[str], *, label: str | None = None, explain: bool = False
+    run: Run, names: Iterable[str], style: Style = Style(), scoring: Scoring = Scoring()
 ) -> list[ScoredName]:
     """Each name's loss per character under the run's model (for a conditioned run: in the style of
-    `label`, or with the label summed out), and with `explain` the surprisal of each character."""
-    weights = run.label_weights(label)
+    `style.label`, or with the label summed out), and, explained, the surprisal of each character."""
+    weights = run.label_weights(style.label)
     cleaned = cleaned_names(list(names), run.vocab, run.keep_accents)
     known = run.names
-    if explain:
+    if scoring.explain:
         surprisals = character_surprisals(run.model, run.vocab, cleaned, weights)
         totals = [-sum(values) for values in surprisals]
     else:

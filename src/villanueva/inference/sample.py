@@ -22,29 +22,29 @@ from dataclasses import dataclass, field
 import torch
 
 from villanueva.data import Vocab
-from villanueva.errors import UserError
+from villanueva.errors import parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.models.base import NameModel, model_device
+from villanueva.schema import check, setting
 
 CHUNK = 16_384  # names generated together: bounds the memory of a round
 MIN_BUDGET, BUDGET_PER_NAME = 100_000, 100  # candidate names drawn at most, by default
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Drawing:
     """How each next character is drawn from the model's probabilities."""
 
-    temperature: float = 1.0  # below 1: safer, more typical; above 1: wilder
-    top_k: int | None = None  # only the k likeliest characters
-    top_p: float | None = None  # only the likeliest characters that together have probability p
+    temperature: float = setting(
+        1.0, "below 1: safer, more typical names; above 1: wilder", metavar="T", gt=0, le=100
+    )
+    top_k: int | None = setting(None, "draw only from the k likeliest characters", metavar="K", ge=1)
+    top_p: float | None = setting(
+        None, "draw only from the likeliest characters that make up P together", metavar="P", gt=0, le=1
+    )
 
     def __post_init__(self):
-        if not 0 < self.temperature < math.inf:
-            raise UserError(f"--temperature must be greater than 0 and finite, got {self.temperature}")
-        if self.top_k is not None and self.top_k < 1:
-            raise UserError(f"--top-k must be positive, got {self.top_k}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise UserError(f"--top-p must be above 0 and at most 1, got {self.top_p}")
+        check(self)
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,11 @@ class SampleReport:
         rates = {rule: self.passed[rule] / count for rule, count in self.tested.items() if count}
         return min(rates.items(), key=lambda item: item[1]) if rates else None
 
-    def shortfall(self, budget_option: str = "--budget") -> str:
+    def shortfall(self) -> str:
         """One line on why fewer names than asked were found."""
         line = (
             f"found {self.found:,} of {self.asked:,} names in {self.candidates:,} candidates "
-            f"(the budget; raise it with {budget_option})"
+            f"(the budget; raise it with {parameter('budget')})"
         )
         hardest = self.hardest()
         if hardest is not None:
@@ -106,7 +106,6 @@ def sample(
     (LabelSet.weights: the prior, or the labels of one province or community). `known` are the
     names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
     asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
-    _check(count, seed, budget)
     constraints.check_fits(model.max_length)
     prefix_ids = vocab.encode(constraints.starts_with)
     report = report if report is not None else SampleReport()
@@ -123,7 +122,9 @@ def _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novel
     longest = (
         constraints.max_length if model.max_length is None else min(constraints.max_length, model.max_length)
     )
-    length_rule = f"--max-length {longest}"  # a name longer is dropped as soon as it grows past it
+    length_rule = (
+        f"{parameter('max_length')} {longest}"  # a name longer is dropped as soon as it grows past it
+    )
     rules = constraints.rules()
     returned: set[str] = set()  # with novelty, so that every name is returned once
     while not report.complete and report.candidates < report.budget:
@@ -154,7 +155,7 @@ def _passing(candidates, rules, novelty, returned: set[str], report: SampleRepor
         candidates = [c for c in candidates if test(c.name)]
         report.passed[option] += len(candidates)
     if novelty is not None:
-        report.tested[novelty.option] += len(candidates)
+        report.tested[novelty.rule] += len(candidates)
         is_new = novelty.new([c.name for c in candidates])
         fresh = []
         for candidate, new in zip(candidates, is_new):
@@ -162,7 +163,7 @@ def _passing(candidates, rules, novelty, returned: set[str], report: SampleRepor
                 returned.add(candidate.name)
                 fresh.append(candidate)
         candidates = fresh
-        report.passed[novelty.option] += len(candidates)
+        report.passed[novelty.rule] += len(candidates)
     return candidates
 
 
@@ -196,7 +197,7 @@ def sample_names(
         vocab,
         count,
         Constraints(starts_with=prefix, max_length=max_length).cleaned(vocab, keep_accents=True),
-        Drawing(temperature, top_k, top_p),
+        Drawing(temperature=temperature, top_k=top_k, top_p=top_p),
         seed=seed,
         label_weights=label_weights,
     )
@@ -241,15 +242,6 @@ def _generate(
 def _draw_labels(weights: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
     cumulative = weights.to(generator.device, torch.float32).cumsum(0)
     return _draw(cumulative.expand(count, -1).contiguous(), generator)
-
-
-def _check(count: int, seed: int | None, budget: int | None) -> None:
-    if count < 1:
-        raise UserError(f"the number of names must be positive, got {count}")
-    if seed is not None and not 0 <= seed < 2**63:
-        raise UserError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
-    if budget is not None and budget < 1:
-        raise UserError(f"--budget must be positive, got {budget}")
 
 
 def _cumulative_probabilities(logits: torch.Tensor, drawing: Drawing) -> torch.Tensor:

@@ -7,7 +7,7 @@ command-line option) need no change.
 
 from dataclasses import dataclass, fields
 
-from villanueva.errors import UserError, option, unknown
+from villanueva.errors import UserError, parameter, unknown
 from villanueva.models.base import NameModel
 from villanueva.models.bigram import Bigram, BigramConfig
 from villanueva.models.deep_mlp import DeepMLP, DeepMLPConfig, MLPBNConfig
@@ -48,7 +48,7 @@ def make_config(name: str, **overrides):
     given = {key: value for key, value in overrides.items() if value is not None}
     strange = sorted(set(given) - known)
     if strange:
-        raise UserError(f"model {name!r} has no option {', '.join(map(option, strange))}")
+        raise UserError(f"model {name!r} has no option {', '.join(map(parameter, strange))}")
     return spec.config(**given)
 
 

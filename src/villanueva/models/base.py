@@ -39,7 +39,7 @@ from torch import nn
 
 from villanueva.data import Vocab, context_windows, whole_names
 from villanueva.data.tensors import IGNORED, id_dtype
-from villanueva.errors import UserError, option
+from villanueva.errors import UserError, parameter
 
 Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
 
@@ -275,7 +275,7 @@ def require_probability(config, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if not 0 <= value < 1:
-            raise UserError(f"{option(name)} must be at least 0 and below 1, got {value}")
+            raise UserError(f"{parameter(name)} must be at least 0 and below 1, got {value}")
 
 
 def require_positive(config, *names: str) -> None:
@@ -283,7 +283,7 @@ def require_positive(config, *names: str) -> None:
     for name in names:
         value = getattr(config, name)
         if not 0 < value < math.inf:  # also refuses nan
-            raise UserError(f"{option(name)} must be positive and finite, got {value}")
+            raise UserError(f"{parameter(name)} must be positive and finite, got {value}")
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -23,7 +23,7 @@ class BigramConfig:
     def __post_init__(self):
         require_positive(self, "smoothing")
         if self.smoothing > MAX_SMOOTHING:  # more is a uniform table; far more overflows float32
-            raise UserError(f"--smoothing must be at most {MAX_SMOOTHING:g}, got {self.smoothing:g}")
+            raise UserError(f"`smoothing` must be at most {MAX_SMOOTHING:g}, got {self.smoothing:g}")
 
 
 class Bigram(CountedModel):

@@ -55,7 +55,7 @@ class DeepMLPConfig(MLPConfig):
         super().__post_init__()
         require_positive(self, "depth", "last_layer_scale")
         if self.init not in INITS:
-            raise UserError(f"--init must be one of {', '.join(INITS)}, got {self.init!r}")
+            raise UserError(f"`init` must be one of {', '.join(INITS)}, got {self.init!r}")
 
 
 @dataclass

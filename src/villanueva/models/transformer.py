@@ -43,7 +43,7 @@ class TransformerConfig:
         require_positive(self, "emb_dim", "heads", "blocks", "max_length")
         require_probability(self, "dropout")
         if self.emb_dim % self.heads:
-            raise UserError(f"--heads ({self.heads}) must divide --emb-dim ({self.emb_dim})")
+            raise UserError(f"`heads` ({self.heads}) must divide `emb_dim` ({self.emb_dim})")
 
 
 class CausalSelfAttention(nn.Module):

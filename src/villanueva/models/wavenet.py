@@ -32,7 +32,7 @@ class WaveNetConfig(MLPConfig):
         super().__post_init__()
         if self.block_size < 2 or self.block_size & (self.block_size - 1):
             raise UserError(
-                f"--block-size must be a power of two (2, 4, 8, 16, ...) for wavenet, "
+                f"`block_size` must be a power of two (2, 4, 8, 16, ...) for wavenet, "
                 f"whose every level fuses pairs; got {self.block_size}"
             )
 

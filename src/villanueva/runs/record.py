@@ -94,9 +94,8 @@ class RunRecord:
                 TrainConfig(**train),
                 make_config(model, **data["model_config"]),
             )
-            options = {f.name: data["data"][f.name] for f in fields(DataOptions) if f.name in data["data"]}
             record = DataRecord(
-                DataOptions(**options),
+                _data_options(data["data"]),
                 str(data["data"]["source"]),
                 int(data["data"]["names"]),
                 int(data["data"]["vocab_size"]),
@@ -117,6 +116,17 @@ class RunRecord:
             raise UserError(f"its settings are invalid ({error})") from None
         except DAMAGED as error:
             raise UserError(f"its settings are unreadable ({type(error).__name__}: {error})") from None
+
+
+def _data_options(data: dict) -> DataOptions:
+    """DataOptions as config.json holds them; runs made before the options took their flags'
+    names hold the source as "path" and the labels' kind as "label"."""
+    options = {f.name: data[f.name] for f in fields(DataOptions) if f.name in data}
+    if data.get("path") is not None:
+        options["data"] = data["path"]
+    if data.get("label") is not None and "condition" not in data:
+        options["label_column" if options.get("data") else "condition"] = data["label"]
+    return DataOptions(**options)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from torch import nn
 
 from villanueva.bundled import BUNDLED_RUN
 from villanueva.data import LabelSet, Split, Vocab
-from villanueva.errors import UserError
+from villanueva.errors import UserError, parameter
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import load_weights
 from villanueva.models.size import planned, require_fits, weight_bytes
@@ -151,8 +151,8 @@ class Run:
         if self.labels is None:
             if label is not None:
                 raise UserError(
-                    f"{self.path} is not conditioned on labels, so --label has nothing to choose; "
-                    "train with --condition or --label-column"
+                    f"{self.path} is not conditioned on labels, so {parameter('label')} has nothing to "
+                    f"choose; train with {parameter('condition')} or {parameter('label_column')}"
                 )
             return None
         return self.labels.weights(label)

@@ -1,16 +1,18 @@
 """Training settings: one plain dataclass, saved in every run's config.json.
 
-The defaults are the fast recipe: AdamW, batch 256, 6,000 steps, cosine decay to a tenth. A field
-whose metadata has a "help" is also a command-line option of `train` (the CLI generates it, as it
-does for the model configs); the others are set by recipes and presets only. How a run is carried
-out (the device, the threads) is not a setting: it does not change what is learned, so a run can be
-resumed on another device.
+The defaults are the fast recipe: AdamW, batch 256, 6,000 steps, cosine decay to a tenth. Every
+field is declared with its type and range (schema.setting), checked wherever settings enter (the
+command line, a preset file, a run's config.json, the Python library). A field with help is also an
+option of `train` (the CLI generates it, as it does for the model configs); the others are set by
+recipes and presets only. How a run is carried out (the device, the threads) is not a setting: it
+does not change what is learned, so a run can be resumed on another device.
 """
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from villanueva.errors import UserError, option, unknown
+from villanueva.errors import UserError, parameter
+from villanueva.schema import check, setting
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
@@ -19,74 +21,62 @@ MAX_STEPS = 100_000_000  # more than a day at the fastest rate measured here
 MAX_VALIDATION_INTERVAL = 1_000_000  # the loss of every step since the last validation is kept
 
 
-def _option(default, help: str, metavar: str | None = None):
-    return field(default=default, metadata={"help": help, "metavar": metavar})
-
-
 @dataclass
 class TrainConfig:
-    optimizer: str = "adamw"
-    lr: float = _option(1e-2, "peak learning rate", "LR")
-    batch_size: int = _option(
-        256, "examples per step: characters for window models, whole names for gru and transformer", "N"
+    optimizer: str = setting("adamw", choices=OPTIMIZERS)
+    lr: float = setting(1e-2, "peak learning rate", metavar="LR", gt=0, le=MAX_LR)
+    batch_size: int = setting(
+        256,
+        "examples per step: characters for window models, whole names for gru and transformer",
+        metavar="N",
+        ge=1,
     )
-    steps: int = _option(6_000, "optimisation steps", "N")
-    epochs: float = _option(
+    steps: int = setting(6_000, "optimisation steps", metavar="N", ge=1, le=MAX_STEPS)
+    epochs: float = setting(
         0.0,
-        "train for N passes over the training examples instead of a fixed --steps, so that a list of "
-        "any size gets as many passes (0 = --steps)",
-        "N",
+        "train for N passes over the training examples instead of a fixed `steps`, so that a list of "
+        "any size gets as many passes (0 = `steps`)",
+        metavar="N",
+        ge=0,
     )
-    schedule: str = "cosine"
-    decay_at: float = 0.5  # "step" schedule: fraction of the steps after which lr drops
-    final_lr_factor: float = 0.1  # lr at the end (cosine) or after the drop (step), relative to lr
-    warmup: int = _option(0, "steps of linear learning-rate warm-up from 0", "N")
-    weight_decay: float = _option(
+    schedule: str = setting("cosine", choices=SCHEDULES)
+    decay_at: float = setting(0.5, ge=0, le=1)  # "step" schedule: fraction of the steps after which lr drops
+    final_lr_factor: float = setting(0.1, ge=0, le=1)  # lr at the end (cosine) or after the drop (step)
+    warmup: int = setting(0, "steps of linear learning-rate warm-up from 0", metavar="N", ge=0)
+    weight_decay: float = setting(
         0.0,
         "decoupled weight decay of weight matrices and embeddings, not of biases or normalisation gains",
-        "W",
+        metavar="W",
+        ge=0,
     )
-    grad_clip: float = _option(0.0, "rescale any gradient whose norm exceeds NORM (0 = off)", "NORM")
-    eval_every: int = _option(
-        0, "steps between validations, each followed by a checkpoint (0 = 20 per run)", "N"
+    grad_clip: float = setting(
+        0.0, "rescale any gradient whose norm exceeds NORM (0 = off)", metavar="NORM", ge=0
     )
-    patience: int = _option(
-        0, "early stopping: stop after N validations without a better validation loss (0 = never)", "N"
+    eval_every: int = setting(
+        0,
+        "steps between validations, each followed by a checkpoint (0 = 20 per run)",
+        metavar="N",
+        ge=0,
+        le=MAX_VALIDATION_INTERVAL,
     )
-    calibrate_batchnorm: bool = False  # recompute BatchNorm statistics on the training set at the end
-    diagnose: bool = _option(
+    patience: int = setting(
+        0,
+        "early stopping: stop after N validations without a better validation loss (0 = never)",
+        metavar="N",
+        ge=0,
+    )
+    calibrate_batchnorm: bool = setting(
+        False
+    )  # recompute BatchNorm statistics on the training set at the end
+    diagnose: bool = setting(
         False,
-        "record update:data ratios while training and diagnose the run "
-        "at the end, as `villanueva diagnose` does",
+        "record update:data ratios while training and diagnose the run at the end, as "
+        "villanueva diagnose does",
     )
-    seed: int = _option(42, "seed of initialisation, batches and samples", "N")
+    seed: int = setting(42, "seed of initialisation, batches and samples", metavar="N", ge=0, lt=2**63)
 
     def __post_init__(self):
-        for name in ("lr", "batch_size", "steps"):
-            if getattr(self, name) <= 0:
-                raise UserError(f"{option(name)} must be positive, got {getattr(self, name)}")
-        if self.steps > MAX_STEPS:
-            raise UserError(f"--steps must be at most {MAX_STEPS:,}, got {self.steps:,}")
-        if self.eval_every > MAX_VALIDATION_INTERVAL:
-            raise UserError(
-                f"--eval-every must be at most {MAX_VALIDATION_INTERVAL:,}, got {self.eval_every:,}"
-            )
-        if not self.lr <= MAX_LR:  # also rejects nan and inf
-            raise UserError(f"--lr must be at most {MAX_LR:g}, got {self.lr:g}")
-        if not 0 <= self.seed < 2**63:
-            raise UserError(f"--seed must be between 0 and 2**63 - 1, got {self.seed}")
-        if self.optimizer not in OPTIMIZERS:
-            raise unknown("optimizer", self.optimizer, OPTIMIZERS)
-        if self.schedule not in SCHEDULES:
-            raise unknown("schedule", self.schedule, SCHEDULES)
-        if not 0 <= self.decay_at <= 1 or not 0 <= self.final_lr_factor <= 1:
-            raise UserError("decay_at and final_lr_factor must lie between 0 and 1")
-        for name in ("eval_every", "patience", "warmup"):
-            if getattr(self, name) < 0:
-                raise UserError(f"{option(name)} must not be negative, got {getattr(self, name)}")
-        for name in ("grad_clip", "weight_decay", "epochs"):
-            if not 0 <= getattr(self, name) < math.inf:  # also rejects nan
-                raise UserError(f"{option(name)} must be 0 or more and finite, got {getattr(self, name)}")
+        check(self)
 
     def sized_for(self, examples: int) -> "TrainConfig":
         """These settings for a training set of `examples` rows: with `epochs`, the steps that many
@@ -95,7 +85,9 @@ class TrainConfig:
             return self
         steps = max(1, math.ceil(self.epochs * examples / self.batch_size))
         if steps > MAX_STEPS:
-            raise UserError(f"--epochs {self.epochs:g} would be {steps:,} steps, more than {MAX_STEPS:,}")
+            raise UserError(
+                f"{parameter('epochs')} {self.epochs:g} would be {steps:,} steps, more than {MAX_STEPS:,}"
+            )
         return replace(self, steps=steps)
 
     @property

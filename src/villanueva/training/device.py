@@ -14,9 +14,9 @@ def resolve_device(name: str) -> torch.device:
     if name not in DEVICES:
         raise unknown("device", name, DEVICES)
     if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA GPU is available here; use --device cpu")
+        raise UserError("`device` cuda: no CUDA GPU is available here; use `device` cpu")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise UserError("--device mps: Apple's MPS backend is not available here; use --device cpu")
+        raise UserError("`device` mps: Apple's MPS backend is not available here; use `device` cpu")
     return torch.device(name)
 
 

@@ -7,7 +7,7 @@ settings, then the preset's changes, then the options given explicitly (None = n
 
 from dataclasses import asdict, dataclass, fields
 
-from villanueva.errors import UserError, option
+from villanueva.errors import UserError, flag, parameter
 from villanueva.models import make_config
 from villanueva.training.config import TrainConfig
 from villanueva.training.presets import Preset, preset
@@ -55,9 +55,13 @@ def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None,
         return Preset(DEFAULT_CONDITIONED_MODEL if conditioned else DEFAULT_MODEL)
     chosen = preset(name)
     if model not in (None, chosen.model):
-        raise UserError(f"--preset {name} trains {chosen.model}; drop --model {model}")
+        raise UserError(
+            f"{parameter('preset')} {name} trains {chosen.model}; drop {parameter('model')} {model}"
+        )
     if recipe_name is not None:
-        raise UserError(f"--preset {name} brings its own training settings; drop --recipe")
+        raise UserError(
+            f"{parameter('preset')} {name} brings its own training settings; drop {parameter('recipe')}"
+        )
     return chosen
 
 
@@ -68,7 +72,7 @@ def _overriding(defaults: dict, given: dict | None) -> dict:
 
 def is_option(field) -> bool:
     """Whether a field of TrainConfig is a command-line option (recipes set the others)."""
-    return "help" in field.metadata
+    return bool(field.metadata.get("help"))
 
 
 def changes(settings: Settings) -> str:
@@ -97,8 +101,8 @@ def changes(settings: Settings) -> str:
 
 def _as_option(name: str, value) -> str:
     if isinstance(value, bool):
-        return option(name) if value else option("no_" + name)
-    return f"{option(name)} {setting_text(value)}"
+        return flag(name) if value else flag("no_" + name)
+    return f"{flag(name)} {setting_text(value)}"
 
 
 def setting_text(value) -> str:

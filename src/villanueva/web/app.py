@@ -2,6 +2,7 @@
 
     GET  /                       the page (static/index.html)
     GET  /api/runs               every run served: model, settings, losses, loss curve, labels, plots
+    GET  /api/options            each request's fields: default, range, help (the page's limits)
     GET  /api/runs/{i}/plots/{f} one of a run's diagnostic plots (PNG)
     POST /api/sample             names, under constraints (inference.on_demand.sample_run)
     POST /api/score              names' losses, explained or not (inference.on_demand.score_run)
@@ -25,12 +26,13 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from villanueva import __version__
-from villanueva.errors import UserError
+from villanueva.errors import UserError, worded
 from villanueva.inference import Constraints, Drawing, SampleReport, guess_labels
-from villanueva.inference.on_demand import sample_run, score_run
+from villanueva.inference.guess import Guessing
+from villanueva.inference.on_demand import SURPRISING, Sampling, Scoring, Style, sample_run, score_run
 from villanueva.runs import Run
 from villanueva.web.describe import PLOTS, describe
-from villanueva.web.requests import GuessRequest, SampleRequest, ScoreRequest
+from villanueva.web.requests import GuessRequest, SampleRequest, ScoreRequest, built, limits
 
 STATIC = Path(str(resources.files("villanueva.web").joinpath("static")))
 
@@ -62,7 +64,7 @@ def create_app(runs: list[Run]) -> FastAPI:
 
     @app.exception_handler(UserError)
     def refused(request: Request, error: UserError) -> JSONResponse:
-        return JSONResponse({"error": " ".join(str(error).split())}, status_code=400)
+        return JSONResponse({"error": error.worded(str)}, status_code=400)
 
     @app.exception_handler(HTTPException)
     def not_found(request: Request, error: HTTPException) -> JSONResponse:
@@ -79,32 +81,15 @@ def create_app(runs: list[Run]) -> FastAPI:
             raise HTTPException(404, f"run {index} has no plot {name!r}")
         return FileResponse(run.path / PLOTS / name, media_type="image/png")
 
+    @app.get("/api/options")
+    def request_options() -> dict:
+        return {**limits(), "surprising": SURPRISING}
+
     @app.post("/api/sample")
     def sample(request: SampleRequest) -> dict:
         run, report = chosen(request.run), SampleReport()
-        constraints = Constraints(
-            request.starts_with,
-            request.ends_with,
-            tuple(request.contains),
-            request.min_length,
-            request.max_length,
-            request.new_only,
-            request.min_distance,
-            frozenset(request.exclude),
-            f"{len(request.exclude)} names",
-        )
-        drawing = Drawing(request.temperature, request.top_k, request.top_p)
-        batches = sample_run(
-            run,
-            request.count,
-            constraints,
-            drawing,
-            seed=request.seed,
-            label=request.label,
-            budget=request.budget,
-            report=report,
-            losses=True,
-        )
+        groups = [built(cls, request) for cls in (Sampling, Style, Constraints, Drawing)]
+        batches = sample_run(run, *groups, report=report, losses=True)
         with computing:
             names = [name.to_json() for batch in batches for name in batch]
         return {
@@ -112,14 +97,14 @@ def create_app(runs: list[Run]) -> FastAPI:
             "asked": report.asked,
             "candidates": report.candidates,
             "complete": report.complete,
-            "shortfall": None if report.complete else report.shortfall("budget"),
+            "shortfall": None if report.complete else worded(report.shortfall(), str),
         }
 
     @app.post("/api/score")
     def score(request: ScoreRequest) -> dict:
         run = chosen(request.run)
         with computing:
-            scored = score_run(run, request.names, label=request.label, explain=request.explain)
+            scored = score_run(run, request.names, built(Style, request), built(Scoring, request))
         return {"names": [name.to_json() for name in scored]}
 
     @app.post("/api/guess")
@@ -131,16 +116,10 @@ def create_app(runs: list[Run]) -> FastAPI:
                 run.vocab,
                 run.labels,
                 request.names,
+                built(Guessing, request),
                 keep_accents=run.keep_accents,
-                by=request.by,
-                top=request.top,
             )
-        return {
-            "names": [
-                {"name": g.name, "labels": [{"label": label, "probability": p} for label, p in g.labels]}
-                for g in guesses
-            ]
-        }
+        return {"names": [guess.to_json() for guess in guesses]}
 
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app

@@ -1,52 +1,87 @@
-"""What each API call accepts, and its limits. A request outside them is refused with a 422 and one
-line naming the field, before any work is done; a request within them is bounded in time and
-memory (at most 1,000 names of at most 100 characters, a budget of candidates)."""
+"""What each API call accepts, and its limits, generated from the option groups' declarations
+(villanueva.schema): a field per option, with its type, default, range and help. A request outside
+them is refused with a 422 and one line naming the field, before any work is done. The server adds
+its own caps (`CAPS`) so that a request within them is bounded in time and memory: at most 1,000
+names of at most 100 characters, a budget of candidates.
+"""
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from villanueva.inference.constraints import MAX_LENGTH
+from villanueva.inference.constraints import MAX_LENGTH, Constraints
+from villanueva.inference.guess import Guessing
+from villanueva.inference.on_demand import Sampling, Scoring, Style
+from villanueva.inference.sample import Drawing
+from villanueva.schema import ValueType, options
 
 MAX_NAMES = 1_000  # names asked for, or sent to score, in one request
 MAX_GUESSED = 100  # names placed in one request (each costs one pass per label)
-MAX_BUDGET = 100_000  # candidates one sampling request may draw
 DEFAULT_BUDGET = 20_000  # about 2 s of the best GRU on 2 CPU cores, at worst
+# The server's caps on top of the options' own ranges: field -> (most, default when not given).
+CAPS = {
+    "count": (MAX_NAMES, None),
+    "budget": (100_000, DEFAULT_BUDGET),
+    "temperature": (10, None),
+    "top_k": (1_000, None),
+    "top": (100, None),
+    "contains": (5, None),  # texts
+    "exclude": (MAX_NAMES, None),  # names
+}
 
 Text = Annotated[str, StringConstraints(max_length=MAX_LENGTH)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+    # A misspelt field is an error, not ignored; "3" is not taken for 3, nor "yes" for true.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     run: int = Field(default=0, ge=0, description="which run: its index in /api/runs")
 
 
-class SampleRequest(Strict):
-    count: int = Field(default=20, ge=1, le=MAX_NAMES)
-    label: Text | None = Field(default=None, description="a label or group (None: any, by the prior)")
-    seed: int | None = Field(default=None, ge=0, lt=2**63)
-    temperature: float = Field(default=1.0, gt=0, le=10)
-    top_k: int | None = Field(default=None, ge=1, le=1_000)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    starts_with: Text = ""
-    ends_with: Text = ""
-    contains: list[Text] = Field(default_factory=list, max_length=5)
-    min_length: int = Field(default=1, ge=1, le=MAX_LENGTH)
-    max_length: int = Field(default=MAX_LENGTH, ge=1, le=MAX_LENGTH)
-    new_only: bool = False
-    min_distance: int = Field(default=0, ge=0, le=MAX_LENGTH)
-    exclude: list[Text] = Field(default_factory=list, max_length=MAX_NAMES)
-    budget: int = Field(default=DEFAULT_BUDGET, ge=1, le=MAX_BUDGET)
+def _fields(*groups) -> dict:
+    declared = {}
+    for group in groups:
+        for f in options(group):
+            expected = ValueType.of(f.type)
+            kind = Text if expected.kind is str else expected.kind
+            annotation = list[kind] if expected.sequence else kind
+            limits = dict(f.metadata["bounds"])
+            most, default = CAPS.get(f.name, (None, None))
+            if most is not None:
+                limits["max_length" if expected.sequence else "le"] = most
+            default = (
+                list(f.default) if expected.sequence else (default if default is not None else f.default)
+            )
+            help = f.metadata["help"].replace("`", "")
+            declared[f.name] = (
+                annotation | None if expected.optional else annotation,
+                Field(default=default, description=help, **limits),
+            )
+    return declared
 
 
-class ScoreRequest(Strict):
-    names: list[Text] = Field(min_length=1, max_length=MAX_NAMES)
-    label: Text | None = None
-    explain: bool = False
+def _request(name: str, *groups, **extra) -> type[BaseModel]:
+    return create_model(name, __base__=Strict, **_fields(*groups), **extra)
 
 
-class GuessRequest(Strict):
-    names: list[Text] = Field(min_length=1, max_length=MAX_GUESSED)
-    by: Text | None = Field(default=None, description="community, for a province run")
-    top: int = Field(default=5, ge=1, le=100)
+SampleRequest = _request("SampleRequest", Sampling, Style, Drawing, Constraints)
+ScoreRequest = _request(
+    "ScoreRequest", Style, Scoring, names=(list[Text], Field(min_length=1, max_length=MAX_NAMES))
+)
+GuessRequest = _request(
+    "GuessRequest", Guessing, names=(list[Text], Field(min_length=1, max_length=MAX_GUESSED))
+)
+
+
+def built(cls, request: BaseModel):
+    """The option group `cls` from the fields of `request` that it declares."""
+    return cls(**{f.name: getattr(request, f.name) for f in options(cls)})
+
+
+def limits() -> dict:
+    """Each request's fields with their defaults, ranges and help, for the page to read."""
+    return {
+        name: model.model_json_schema()["properties"]
+        for name, model in (("sample", SampleRequest), ("score", ScoreRequest), ("guess", GuessRequest))
+    }

@@ -1,8 +1,9 @@
 // villanueva's page: plain JavaScript over the JSON API (/api/runs, /api/sample, /api/score, /api/guess).
 "use strict";
 
-const SURPRISING = 5; // nats at which a character is coloured fully "surprising"
-const state = { runs: [], run: 0, names: [], lastRequest: null, seed: null };
+// The limits, defaults and help of every field come from the API (/api/options), declared once in
+// the library; so does the surprisal at which a character is coloured fully "surprising".
+const state = { runs: [], run: 0, names: [], lastRequest: null, seed: null, surprising: 5 };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, body) {
@@ -30,7 +31,11 @@ function element(tag, properties = {}, children = []) {
 
 async function start() {
   try {
-    state.runs = await api("api/runs");
+    const [runs, options] = await Promise.all([api("api/runs"), api("api/options")]);
+    state.runs = runs;
+    state.surprising = options.surprising;
+    applyOptions($("generate-form"), options.sample);
+    applyOptions($("guess-form"), options.guess);
   } catch (error) {
     showError("generate-error", error);
     return;
@@ -40,6 +45,31 @@ async function start() {
   $("run-choice").hidden = state.runs.length < 2;
   select.addEventListener("change", () => chooseRun(Number(select.value)));
   chooseRun(0);
+}
+
+// One field's JSON schema (pydantic's): its number range, or its one non-null alternative's.
+function numeric(field) {
+  const kind = field.anyOf ? field.anyOf.find((alternative) => alternative.type !== "null") : field;
+  return kind || {};
+}
+
+function applyOptions(form, fields) {
+  for (const [name, field] of Object.entries(fields)) {
+    const input = form.elements[name];
+    if (!input || input.tagName === "SELECT") continue;
+    const range = numeric(field.type === "array" ? field.items : field);
+    if (input.type === "number") {
+      const step = Number(input.step) || 1;
+      if (range.minimum !== undefined) input.min = range.minimum;
+      if (range.exclusiveMinimum !== undefined) input.min = range.exclusiveMinimum + step;
+      if (range.maximum !== undefined) input.max = range.maximum;
+      if (range.exclusiveMaximum !== undefined) input.max = range.exclusiveMaximum - step;
+    }
+    if (range.maxLength !== undefined) input.maxLength = range.maxLength;
+    if (input.type === "checkbox") input.checked = field.default === true;
+    else if (field.default !== null && field.default !== undefined && !Array.isArray(field.default)) input.value = field.default;
+    if (field.description) input.title = field.description;
+  }
 }
 
 function chooseRun(index) {
@@ -206,7 +236,7 @@ async function guess(event) {
   try {
     const [scored, guessed] = await Promise.all([
       api("api/score", { run: state.run, names: [name], explain: true }),
-      run.labels ? api("api/guess", { run: state.run, names: [name], by: $("by").value || null, top: 8 }) : null,
+      run.labels ? api("api/guess", { run: state.run, names: [name], by: $("by").value || null }) : null,
     ]);
     renderExplained(scored.names[0]);
     if (guessed) renderChart(guessed.names[0]);
@@ -229,7 +259,7 @@ function renderExplained(scored) {
       textContent: shown, tabIndex: 0, title: `${what}: ${surprisal.toFixed(2)} nats`,
     });
     node.setAttribute("aria-label", `${what}, surprisal ${surprisal.toFixed(2)}`);
-    node.style.setProperty("--s", Math.min(1, surprisal / SURPRISING).toFixed(3));
+    node.style.setProperty("--s", Math.min(1, surprisal / state.surprising).toFixed(3));
     return node;
   }));
 }

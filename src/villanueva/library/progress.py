@@ -1,7 +1,7 @@
-"""The progress bar the CLI gives the trainer (its on_progress callback): the library only reports
-steps, and the terminal is the CLI's business."""
+"""The progress bar given to the trainer (its on_progress callback): the trainer only reports steps.
+`tqdm.auto` draws it as a widget in Jupyter and as text on a terminal."""
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 
 class ProgressBar:
