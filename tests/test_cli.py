@@ -113,6 +113,25 @@ def test_score(cli, tiny_run):
     ]
 
 
+def test_every_command_names_its_run_with_dash_dash_run(cli, tiny_run):
+    for command in (["sample", "-n", "3", "--seed", "1"], ["eval"], ["score", "Villalba"]):
+        named = cli(*command, "--run", str(tiny_run))
+        assert named.code == 0, named.err
+        if command[0] != "score":  # RUN also works where the other arguments are not names
+            assert named.out == cli(command[0], str(tiny_run), *command[1:]).out
+
+
+def test_guess_reads_names_from_a_file_and_writes_every_format(cli, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Zugarramurdi\nVilanova de Bellpuig\n", encoding="utf-8")
+    text = cli("guess", "--file", str(names), "--top", "2")
+    assert text.code == 0 and len(text.out.splitlines()) == 2 and "%" in text.out
+    rows = cli("guess", "--file", str(names), "--top", "2", "--format", "csv").out.splitlines()
+    assert rows[0] == "name,rank,label,probability" and len(rows) == 1 + 2 * 2
+    guesses = json.loads(cli("guess", "Zugarramurdi", "--top", "3", "--format", "json").out)
+    assert guesses[0]["name"] == "zugarramurdi" and len(guesses[0]["labels"]) == 3
+
+
 def test_python_dash_m_and_console_script(tiny_run):
     console_script = Path(sys.executable).parent / "villanueva"  # installed beside the interpreter
     assert console_script.is_file(), "the villanueva console script is not installed"
@@ -180,6 +199,10 @@ BAD_USE = {
     "negative seed": ["sample", "{run}", "--seed", "-1"],
     "prefix outside the vocabulary": ["sample", "{run}", "--prefix", "x9"],
     "score a name outside the vocabulary": ["score", "--run", "{run}", "Zürich 2"],
+    "a run given as a name to score": ["score", "{run}", "--file", "{tmp}/few.txt"],
+    "a run given as a name to guess": ["guess", "{run}"],
+    "two different runs": ["sample", "{run}", "--run", "{tmp}/other"],
+    "eval without a run": ["eval"],
     "no command": [],
 }
 

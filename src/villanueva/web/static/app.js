@@ -3,7 +3,7 @@
 
 // The limits, defaults and help of every field come from the API (/api/options), declared once in
 // the library; so does the surprisal at which a character is coloured fully "surprising".
-const state = { runs: [], run: 0, names: [], lastRequest: null, seed: null, surprising: 5 };
+const state = { runs: [], run: 0, names: [], lastRequest: null, seed: null, options: null, surprising: 5 };
 const $ = (id) => document.getElementById(id);
 
 async function api(path, body) {
@@ -33,6 +33,7 @@ async function start() {
   try {
     const [runs, options] = await Promise.all([api("api/runs"), api("api/options")]);
     state.runs = runs;
+    state.options = options;
     state.surprising = options.surprising;
     applyOptions($("generate-form"), options.sample);
     applyOptions($("guess-form"), options.guess);
@@ -140,23 +141,21 @@ function drawCurve(curve) {
 
 // --- generate ---------------------------------------------------------------------------------
 
+// The request from the form: every field of the API's sample request that has an input of the same
+// name, so that a new option needs an input and nothing here.
 function sampleRequest(form) {
-  const value = (name) => form.elements[name].value.trim();
-  const number = (name) => (value(name) === "" ? null : Number(value(name)));
-  const request = {
-    run: state.run,
-    count: number("count"),
-    temperature: number("temperature"),
-    starts_with: value("starts_with"),
-    ends_with: value("ends_with"),
-    contains: value("contains") ? [value("contains")] : [],
-    min_length: number("min_length"),
-    max_length: number("max_length"),
-    new_only: form.elements.new_only.checked,
-    min_distance: number("min_distance"),
-  };
-  if (number("top_p") !== null && number("top_p") < 1) request.top_p = number("top_p");
-  if (value("label")) request.label = value("label");
+  const request = { run: state.run };
+  for (const [name, field] of Object.entries(state.options.sample)) {
+    const input = form.elements[name];
+    if (!input || name === "seed") continue; // the seed is generate()'s: More moves it on
+    const text = input.value.trim();
+    const kind = numeric(field).type;
+    if (input.type === "checkbox") request[name] = input.checked;
+    else if (text === "") continue;
+    else if (field.type === "array") request[name] = [text];
+    else request[name] = kind === "integer" || kind === "number" ? Number(text) : text;
+  }
+  if (request.top_p >= 1) delete request.top_p; // all of the probability: no nucleus at all
   return request;
 }
 
