@@ -1,14 +1,7 @@
 """`villanueva guess NAME...`: which labels (provinces, communities) names sound like."""
 
 from villanueva.cli.formats import RecordWriter, add_format_option
-from villanueva.cli.options import (
-    add_names_input,
-    add_options,
-    add_run_arguments,
-    build,
-    read_names,
-    run_path,
-)
+from villanueva.cli.options import add_names_input, add_options, build, read_names, run_path
 from villanueva.inference.guess import Guessing
 
 NAMES_PER_CALL = 256  # names placed (and written) at a time: each costs one pass per label
@@ -20,7 +13,6 @@ def add(commands):
     )
     parser.set_defaults(command=run)
     add_names_input(parser, "place")
-    add_run_arguments(parser, bundled=True, positional=False)
     add_options(parser, Guessing)
     add_format_option(parser, "each name with its likeliest labels", "one row per name and label")
     return parser

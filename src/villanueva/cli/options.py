@@ -68,11 +68,13 @@ def run_path(args) -> Path | None:
 
 
 def add_names_input(parser: argparse.ArgumentParser, what: str) -> None:
-    """NAME... and --file FILE: the names a command reads, typed or one per line of a file."""
+    """NAME... and --file FILE, the names a command reads (typed or one per line of a file), and
+    --run RUN (default: the bundled model), the run it reads them with."""
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"names to {what}")
     parser.add_argument(
         "--file", metavar="FILE", help=f"also {what} the names of FILE, one per line ('-': stdin)"
     )
+    add_run_arguments(parser, bundled=True, positional=False)
 
 
 def read_names(args, what: str) -> list[str]:

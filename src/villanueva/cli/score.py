@@ -1,14 +1,7 @@
 """`villanueva score NAME...`: how typical names are, as loss per character."""
 
 from villanueva.cli.formats import RecordWriter, add_format_option
-from villanueva.cli.options import (
-    add_names_input,
-    add_options,
-    add_run_arguments,
-    build,
-    read_names,
-    run_path,
-)
+from villanueva.cli.options import add_names_input, add_options, build, read_names, run_path
 from villanueva.inference.on_demand import SURPRISING, Scoring, Style
 
 NAMES_PER_CALL = 4096  # names scored (and written) at a time: bounded memory however long the file
@@ -21,7 +14,6 @@ def add(commands):
     )
     parser.set_defaults(command=run)
     add_names_input(parser, "score")
-    add_run_arguments(parser, bundled=True, positional=False)
     add_options(parser, Style)
     add_options(parser, Scoring)
     add_format_option(parser, "loss and name per line (with --explain, a bar per character below)")
