@@ -12,7 +12,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from villanueva.data import DataOptions
-from villanueva.errors import PARAMETER, UserError, flag
+from villanueva.errors import UserError, flag, worded
 from villanueva.models import MODELS
 from villanueva.schema import ValueType, options
 from villanueva.training import DEFAULT_MODEL, TrainConfig, recipe
@@ -144,7 +144,7 @@ def build(cls, args, prefix: str = ""):
 
 
 def _help(f, default_note=None) -> str:
-    text = PARAMETER.sub(lambda match: flag(match.group(1)), f.metadata["help"])
+    text = worded(f.metadata["help"], flag)
     if f.metadata["names_file"]:
         text += ", read from FILE, one per line ('-': stdin)"
     note = default_note(f) if default_note is not None else _default_note(f.default)
@@ -191,7 +191,7 @@ def add_model_options(group) -> list[argparse.Action]:
             flag(name),
             dest=f"model_{name}",
             **_value_kind(field),
-            help=f"{field.metadata.get('help', name)} ({_model_defaults(defaults[name])})",
+            help=f"{worded(field.metadata.get('help', name), flag)} ({_model_defaults(defaults[name])})",
         )
         for name, field in described.items()
     ]

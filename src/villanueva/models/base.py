@@ -92,7 +92,7 @@ class NameModel(nn.Module):
         if self.max_length is not None and len(longest) > self.max_length:
             raise UserError(
                 f"{longest!r} has {len(longest)} characters; this model reads names of "
-                f"at most {self.max_length} (raise --max-length)"
+                f"at most {self.max_length} (raise `max_length`)"
             )
 
     # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs

@@ -28,7 +28,7 @@ class TransformerConfig:
     # emb_dim means what it means for the MLPs (the CLI shows that help text); here it is also the
     # width of every block.
     emb_dim: int = 64
-    heads: int = field(default=4, metadata={"help": "attention heads per block (must divide --emb-dim)"})
+    heads: int = field(default=4, metadata={"help": "attention heads per block (must divide `emb_dim`)"})
     blocks: int = field(default=2, metadata={"help": "Transformer blocks (attention + MLP)"})
     dropout: float = dropout_field(0.1)
     max_length: int = field(

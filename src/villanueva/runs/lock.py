@@ -35,7 +35,7 @@ class RunLock:
             self.file.close()
             raise UserError(
                 f"{directory} is being trained by another process (pid {holder}); "
-                "wait for it to finish or choose another --out"
+                "wait for it to finish or choose another `out`"
             ) from None
         self.file.seek(0)
         self.file.truncate()

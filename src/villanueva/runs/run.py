@@ -120,10 +120,10 @@ class RunWriter:
 
 def _refuse_if_used(path: Path) -> None:
     if not path.is_dir():
-        raise UserError(f"{path} exists and is not a directory; choose a new --out")
+        raise UserError(f"{path} exists and is not a directory; choose a new `out`")
     if any(entry.name != LOCK for entry in path.iterdir()):
         raise UserError(
-            f"run directory {path} already exists; choose a new --out (or continue it with --resume {path})"
+            f"run directory {path} already exists; choose a new `out` (or continue it with `resume` {path})"
         )
 
 

@@ -111,7 +111,7 @@ def train(
 def check_trainable(model: nn.Module, config: TrainConfig, examples: int) -> None:
     """Raise UserError for settings this model cannot train with, before anything is written."""
     if min(config.batch_size, examples) < 2 and batchnorm_layers(model):
-        raise UserError("BatchNorm needs at least 2 examples per batch; raise --batch-size")
+        raise UserError("BatchNorm needs at least 2 examples per batch; raise `batch_size`")
 
 
 def _fitted(model, train_set, val_set, callbacks: Callbacks, seconds: float) -> TrainResult:
@@ -242,7 +242,7 @@ class _Loop:
         raise UserError(
             f"the loss became {pending[first_bad].item():.4g} at step {since + first_bad + 1} (the "
             f"untrained model's: {self.progress.initial_loss:.4g}): training diverged. The run keeps its "
-            f"checkpoint of step {since}; try a lower --lr than {self.config.lr:g}"
+            f"checkpoint of step {since}; try a lower `lr` than {self.config.lr:g}"
         )
 
     def _validate(self, seconds: float) -> None:
