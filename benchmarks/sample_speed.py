@@ -73,7 +73,9 @@ def rate(count: int, seconds: float) -> float:
 
 def trained(tmp: Path, name: str, model: str, train_options: dict, args, device):
     settings = resolve(model, train_options=train_options)
-    path = train_run(tmp / name, settings, DataOptions(data=str(args.data), column=args.column), device.type).path
+    path = train_run(
+        tmp / name, settings, DataOptions(data=str(args.data), column=args.column), device.type
+    ).path
     return load_run(path, str(device))
 
 

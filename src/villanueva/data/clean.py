@@ -31,7 +31,7 @@ def clean_name(raw: str, keep_accents: bool = False) -> str:
     """Return the cleaned form of one name; the empty string if nothing is left."""
     text = _nfc(raw) if keep_accents else to_ascii(raw)
     text = text.split("/", 1)[0].strip()
-    text = _article_first(text).lower()
+    text = article_first(text).lower()
     kept = "".join(ch for ch in text if ch.isspace() or (ch.isprintable() and ch not in DROPPED_CHARS))
     text = " ".join(kept.split())
     # NFC last: lowercasing can decompose (İ -> i + combining dot), and dropping a character can
@@ -57,7 +57,7 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _article_first(text: str) -> str:
+def article_first(text: str) -> str:
     """'Rozas de Madrid, Las' -> 'Las Rozas de Madrid'; "Alfàs del Pi, l'" -> "l'Alfàs del Pi"."""
     # The article follows the last comma. rpartition, not a regular expression: `,\s*[^,]+$`
     # backtracks in quadratic time over a run of spaces (4,000: 0.1 s; a 2 MB line: hours).

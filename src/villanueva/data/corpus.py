@@ -48,7 +48,7 @@ def load_corpus(
                 f"{parameter('column')} needs {parameter('data')}: "
                 "the embedded list has no columns to choose from"
             )
-        raws, labels, source = _read_embedded(label)
+        raws, labels, source = read_embedded(label)
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() in (".csv", ".tsv"):
@@ -98,7 +98,7 @@ def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accent
     return Corpus(names, source, kept_labels)
 
 
-def _read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
+def read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
     """The municipalities shipped by the `busca-municipio` package, as `Province;Name` lines."""
     if label not in (None, *EMBEDDED_LABELS):
         raise UserError(
