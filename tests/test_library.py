@@ -58,6 +58,10 @@ def test_score_and_guess_take_one_name_or_many(bundled):
     assert bilbao.known and bilbao.loss > 0
     explained = bundled.score(["Villanueva de la Serena", "Xyzzq"], explain=True)
     assert len(explained[0].surprisals) == len("villanueva de la serena") + 1
+    assert (
+        explained[1].explained[0] == ("x", explained[1].surprisals[0])
+        and explained[1].explained[-1][0] == "."
+    )
     assert explained[0].loss < explained[1].loss
     (guess,) = bundled.guess("Zugarramurdi", by="community", top=2)
     assert len(guess.labels) == 2 and sum(p for _, p in guess.labels) <= 1
@@ -95,6 +99,7 @@ def test_train_keeps_an_unsaved_run_until_it_is_saved(tiny, tmp_path):
     temporary = first.path
     assert temporary.is_dir() and temporary != second.path and "unsaved" in repr(first)
     assert first.settings.model == "mlp" and first.settings.model_config.hidden == 16
+    assert first.vocabulary[0] == "." and "v" in first.vocabulary
     assert first.result.steps == 20 and set(first.evaluate()) == {"train", "val", "test"}
     saved = first.save(tmp_path / "mine")
     assert saved == first.path and (saved / "model.safetensors").is_file() and not temporary.exists()
@@ -115,6 +120,8 @@ def test_train_records_how_it_was_called(tiny, tmp_path):
 
 def test_a_conditioned_run_is_diagnosed(bundled, tmp_path):
     diagnosis = vn.diagnose(bundled)
+    assert vn.diagnose(bundled) is diagnosis  # kept, not made again
+    assert "verdicts" in repr(diagnosis) and "\n" not in repr(diagnosis)
     assert diagnosis.verdicts and {"loss.png", "weight_gradients.png"} <= set(diagnosis.figures)
     assert diagnosis._repr_html_().count("<img") == len(diagnosis.figures)
     written = diagnosis.save(tmp_path / "diagnosis")

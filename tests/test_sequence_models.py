@@ -154,7 +154,7 @@ def test_names_longer_than_the_positions_are_refused():
     model = tiny("transformer", max_length=8)
     inputs, _ = model.examples(["la rioja"], VOCAB)  # 8 characters fit
     assert model(inputs).shape == (1, 9, len(VOCAB))
-    with pytest.raises(UserError, match="'villanueva de la serena' has 23 .* at most 8 .*--max-length"):
+    with pytest.raises(UserError, match="'villanueva de la serena' has 23 .* at most 8 .*`max_length`"):
         model.examples(NAMES, VOCAB)
 
 

@@ -28,11 +28,13 @@ def run(args) -> int:
 
 def print_diagnosis(diagnosis) -> None:
     from villanueva.diagnostics.diagnose import HEALTH
+    from villanueva.errors import flag, worded
 
     print(f"diagnosis of {diagnosis.path}:")
     for verdict in diagnosis.verdicts:
         head = f"  {verdict.topic:14} {HEALTH[verdict.healthy]:10} "
-        print(textwrap.fill(verdict.text, width=100, initial_indent=head, subsequent_indent=" " * len(head)))
+        text = worded(verdict.text, flag)
+        print(textwrap.fill(text, width=100, initial_indent=head, subsequent_indent=" " * len(head)))
     print(
         f"plots and numbers written to {diagnosis.path / 'plots'} and {diagnosis.path / 'diagnostics.json'}"
     )

@@ -20,7 +20,7 @@ from villanueva.diagnostics import history, plots
 from villanueva.diagnostics.embeddings import Embedding2D, embedding_2d
 from villanueva.diagnostics.snapshot import Snapshot, take_snapshot
 from villanueva.diagnostics.verdicts import UPDATE_RATIO_BAND, Verdict, judge
-from villanueva.errors import UserError
+from villanueva.errors import UserError, worded
 from villanueva.models.base import NameModel, model_device
 from villanueva.runs import Run, files, load_run, read_metrics, read_run_setup
 from villanueva.training import initial_loss, resolve_device
@@ -30,7 +30,7 @@ DIAGNOSTICS = "diagnostics.json"
 PLOTS = "plots"
 
 
-@dataclass
+@dataclass(repr=False)
 class Diagnosis:
     """What `diagnose` found: the verdicts in words, every number (as diagnostics.json holds them)
     and the plots, as matplotlib figures by file name. In Jupyter it shows itself, plots inline;
@@ -46,6 +46,13 @@ class Diagnosis:
         atomically; returns the files written."""
         return _write(Path(directory) if directory is not None else self.path, self.numbers, self.figures)
 
+    def __repr__(self) -> str:
+        unhealthy = sum(verdict.healthy is False for verdict in self.verdicts)
+        return (
+            f"<Diagnosis of {self.path}: {len(self.verdicts)} verdicts, {unhealthy} unhealthy; "
+            f"plots {', '.join(self.figures)}>"
+        )
+
     def __str__(self) -> str:
         return "\n".join(
             f"{verdict.topic}: {HEALTH[verdict.healthy]}. {verdict.text}" for verdict in self.verdicts
@@ -53,7 +60,8 @@ class Diagnosis:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(v.topic)}</td><td><b>{HEALTH[v.healthy]}</b></td><td>{html.escape(v.text)}</td></tr>"
+            f"<tr><td>{html.escape(v.topic)}</td><td><b>{HEALTH[v.healthy]}</b></td>"
+            f"<td>{html.escape(worded(v.text, str))}</td></tr>"
             for v in self.verdicts
         )
         images = "".join(

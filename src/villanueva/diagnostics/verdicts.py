@@ -186,7 +186,7 @@ def update_ratios_verdict(ratios: dict[str, list] | None) -> Verdict:
         return Verdict(
             "update ratios",
             None,
-            "not recorded: train with --diagnose to record the "
+            "not recorded: train with `diagnose` to record the "
             "update:data ratio of every weight matrix during training",
         )
     medians = {
@@ -198,9 +198,9 @@ def update_ratios_verdict(ratios: dict[str, list] | None) -> Verdict:
     too_large = [f"{name} {value:.1f}" for name, value in medians.items() if value > high]
     too_small = [f"{name} {value:.1f}" for name, value in medians.items() if value < low]
     problems = (
-        [f"too large ({', '.join(too_large)}): steps thrash the weights, lower --lr"] if too_large else []
+        [f"too large ({', '.join(too_large)}): steps thrash the weights, lower `lr`"] if too_large else []
     )
-    problems += [f"too small ({', '.join(too_small)}): learning crawls, raise --lr"] if too_small else []
+    problems += [f"too small ({', '.join(too_small)}): learning crawls, raise `lr`"] if too_small else []
     if problems:
         return Verdict("update ratios", False, f"median log10 update:data {'; '.join(problems)}")
     return Verdict(

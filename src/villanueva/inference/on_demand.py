@@ -9,6 +9,7 @@ here, so that the callers pass it through as typed.
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
+from villanueva.data import END
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.sample import BUDGET_PER_NAME, MIN_BUDGET, Drawing, SampleReport, sample
 from villanueva.inference.score import (
@@ -90,6 +91,11 @@ class ScoredName:
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def explained(self) -> list[tuple[str, float]] | None:
+        """Each character (then END, the end of the name) with its surprisal; None unexplained."""
+        return None if self.surprisals is None else list(zip([*self.name, END], self.surprisals))
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -84,8 +84,9 @@ def _guessed(item: dict) -> str:
 class TrainedModel:
     """A trained run, ready to invent, score and place names. Made by `load` or `train`."""
 
-    def __init__(self, run: Run, temporary: Path | None = None):
+    def __init__(self, run: Run, temporary: Path | None = None, diagnosis: Diagnosis | None = None):
         self.run = run
+        self._diagnosis = diagnosis  # made at the end of training, with diagnose=True
         self._temporary = temporary  # where an unsaved run lives, removed with this object
         if temporary is not None:
             self._cleanup = weakref.finalize(self, shutil.rmtree, temporary, ignore_errors=True)
@@ -104,6 +105,12 @@ class TrainedModel:
     def result(self) -> RunResult | None:
         """How training came out: steps, losses of the best and the last model, parameters."""
         return read_result(self.run.path)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """The characters the model writes; the first, '.', starts and ends every name. A uniform
+        guess among them scores ln(len(vocabulary)), the loss every model starts near."""
+        return list(self.run.vocab.chars)
 
     @property
     def labels(self) -> list[str] | None:
@@ -158,8 +165,11 @@ class TrainedModel:
         return evaluate_run(self.run)
 
     def diagnose(self) -> Diagnosis:
-        """Verdicts and plots on how healthy training was (see `villanueva.diagnose`)."""
-        return diagnose_loaded(self.run)
+        """Verdicts and plots on how healthy training was (see `villanueva.diagnose`); the one made
+        at the end of training, for a run trained with diagnose=True."""
+        if self._diagnosis is None:
+            self._diagnosis = diagnose_loaded(self.run)
+        return self._diagnosis
 
     def save(self, path: str | Path) -> Path:
         """Copy the run directory to `path`, a new directory, and use it from now on."""
@@ -228,7 +238,7 @@ def train(
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return TrainedModel(load_run(trained.path, device), temporary)
+    return TrainedModel(load_run(trained.path, device), temporary, trained.diagnosis)
 
 
 def resume(path: str | Path, *, progress: bool = True, device: str = "cpu") -> TrainedModel:
@@ -241,8 +251,7 @@ def resume(path: str | Path, *, progress: bool = True, device: str = "cpu") -> T
 def diagnose(model: TrainedModel | str | Path) -> Diagnosis:
     """How healthy a run's training was: verdicts in words, every number and the diagnostic plots
     (shown inline in Jupyter; `.save(directory)` writes them). A run or its directory."""
-    run = model.run if isinstance(model, TrainedModel) else load_run(model)
-    return diagnose_loaded(run)
+    return model.diagnose() if isinstance(model, TrainedModel) else diagnose_loaded(load_run(model))
 
 
 def _sorted_settings(settings: dict) -> tuple[dict, dict, dict]:
