@@ -101,7 +101,9 @@ def _checked(f: Field, value):
         if isinstance(value, str):
             value = (value,)
         if not isinstance(value, (list, tuple, set, frozenset)):
-            raise UserError(f"{name} must be a list of {_type_name(expected.kind)}, got {_shown(value)}")
+            raise UserError(
+                f"{name} must be a list of {_type_name(expected.kind, plural=True)}, got {_shown(value)}"
+            )
         return tuple(_one(f, item, expected.kind, name) for item in value)
     return _one(f, value, expected.kind, name)
 
@@ -145,7 +147,9 @@ def _number(limit) -> str:
     return f"{limit:,}" if isinstance(limit, int) else f"{limit:g}"
 
 
-def _type_name(kind: type) -> str:
+def _type_name(kind: type, plural: bool = False) -> str:
+    if plural:
+        return {int: "whole numbers", float: "numbers", str: "texts"}.get(kind, kind.__name__)
     return {int: "a whole number", float: "a number", str: "a text", bool: "true or false"}.get(
         kind, kind.__name__
     )

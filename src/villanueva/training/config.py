@@ -21,7 +21,7 @@ MAX_STEPS = 100_000_000  # more than a day at the fastest rate measured here
 MAX_VALIDATION_INTERVAL = 1_000_000  # the loss of every step since the last validation is kept
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     optimizer: str = setting("adamw", choices=OPTIMIZERS)
     lr: float = setting(1e-2, "peak learning rate", metavar="LR", gt=0, le=MAX_LR)
