@@ -115,13 +115,11 @@ def _embedded() -> tuple[list[str], list[str], "LabelSet"]:
     """The embedded list's names as written, their provinces, and those provinces as labels."""
     # Imported here: villanueva.data brings torch, which importing this module should not cost.
     from villanueva.data import LabelSet
-    from villanueva.data.clean import article_first
+    from villanueva.data.clean import written_form
     from villanueva.data.corpus import read_embedded
 
     raws, provinces, _ = read_embedded("province")
-    # The first of a bilingual name's forms, as the corpus keeps it ("Agurain/Salvatierra" ->
-    # "Agurain"), with its article in front ("Rozas de Madrid, Las" -> "Las Rozas de Madrid").
-    names = [article_first(raw.split("/", 1)[0].strip()) for raw in raws]
+    names = [written_form(raw) for raw in raws]  # as the corpus reads them, before its cleaning
     # A name opens with a capital, even one whose article the list writes in lower case ("el Campello").
     names = [name[:1].upper() + name[1:] for name in names]
     return names, provinces, LabelSet.from_labels("province", provinces, provinces)

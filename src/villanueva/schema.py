@@ -76,9 +76,14 @@ class ValueType:
         return cls(declared, optional, False)
 
 
+def is_option(f: Field) -> bool:
+    """Whether a field is an option a person sets (it has help); recipes set the others."""
+    return bool(f.metadata.get("help"))
+
+
 def options(cls) -> list[Field]:
-    """The fields of `cls` that are options (they have help)."""
-    return [f for f in fields(cls) if f.metadata.get("help")]
+    """The fields of `cls` that are options."""
+    return [f for f in fields(cls) if is_option(f)]
 
 
 def check(instance) -> None:

@@ -43,13 +43,9 @@ def scored_line(scored) -> str:
 def explained(scored) -> str:
     """The name's line, then a bar under each character (and under the end token, '.') that rises
     with its surprisal (full at SURPRISING nats), then the most surprising characters with their values."""
-    from villanueva.data import END
-
-    top = len(LEVELS) - 1
-    bars = "".join(LEVELS[min(top, int(value / SURPRISING * top))] for value in scored.surprisals)
-    characters = [*scored.name, END]
-    worst = sorted(range(len(characters)), key=lambda i: -scored.surprisals[i])[:3]
-    most = ", ".join(f"{characters[i]!r} at {i + 1} ({scored.surprisals[i]:.2f})" for i in worst)
-    return (
-        f"{scored_line(scored)}\n        {scored.name}{END}\n        {bars}\n        most surprising: {most}"
-    )
+    pairs, top = scored.explained, len(LEVELS) - 1
+    bars = "".join(LEVELS[min(top, int(value / SURPRISING * top))] for _, value in pairs)
+    worst = sorted(range(len(pairs)), key=lambda i: -pairs[i][1])[:3]
+    most = ", ".join(f"{pairs[i][0]!r} at {i + 1} ({pairs[i][1]:.2f})" for i in worst)
+    written = "".join(character for character, _ in pairs)  # the name and its end token
+    return f"{scored_line(scored)}\n        {written}\n        {bars}\n        most surprising: {most}"

@@ -30,8 +30,7 @@ DROPPED_CHARS = frozenset("()'\".,")
 def clean_name(raw: str, keep_accents: bool = False) -> str:
     """Return the cleaned form of one name; the empty string if nothing is left."""
     text = _nfc(raw) if keep_accents else to_ascii(raw)
-    text = text.split("/", 1)[0].strip()
-    text = article_first(text).lower()
+    text = written_form(text).lower()
     kept = "".join(ch for ch in text if ch.isspace() or (ch.isprintable() and ch not in DROPPED_CHARS))
     text = " ".join(kept.split())
     # NFC last: lowercasing can decompose (İ -> i + combining dot), and dropping a character can
@@ -55,6 +54,12 @@ def clean_prefix(prefix: str, keep_accents: bool = False, name: str = "starts_wi
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def written_form(raw: str) -> str:
+    """A raw name as a place is called, before any normalising: the first of a bilingual name's
+    forms, with its article in front ("Rozas de Madrid, Las/X" -> "Las Rozas de Madrid")."""
+    return article_first(raw.split("/", 1)[0].strip())
 
 
 def article_first(text: str) -> str:

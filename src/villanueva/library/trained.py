@@ -39,9 +39,8 @@ from villanueva.library.progress import ProgressBar
 from villanueva.models import MODELS
 from villanueva.models.base import model_device
 from villanueva.runs import Run, RunResult, load_run, read_result
-from villanueva.schema import split_keywords, takes, unknown_keyword
+from villanueva.schema import options, split_keywords, takes, unknown_keyword
 from villanueva.training import Settings, TrainConfig, resolve
-from villanueva.training.settings import is_option
 
 
 class ShortfallWarning(UserWarning):
@@ -223,17 +222,18 @@ def train(
     own names: data options (`column`, `keep_accents`, `split_seed`, `condition`, `label_column`),
     training settings (`steps`, `epochs`, `lr`, `batch_size`, `seed`, ...) and the model's own
     options (`hidden`, `emb_dim`, `block_size`, ...; see `villanueva train --help`)."""
+    data = None if data is None else str(data)
     data_given, train_given, model_given = _sorted_settings(settings)
-    options = DataOptions(data=None if data is None else str(data), **data_given)
-    resolved = resolve(model, recipe, preset, train_given, model_given, options.conditioned)
+    source = DataOptions(data=data, **data_given)
+    resolved = resolve(model, recipe, preset, train_given, model_given, source.conditioned)
     temporary = Path(tempfile.mkdtemp(prefix="villanueva-")) if out is None else None
     run_path = temporary / resolved.model if temporary is not None else Path(out)
-    given = {"data": None if data is None else str(data), "model": model, "preset": preset, "recipe": recipe}
+    given = {"data": data, "model": model, "preset": preset, "recipe": recipe}
     arguments = [f"{key}={value!r}" for key, value in {**given, **settings}.items() if value is not None]
     command = f"villanueva.train({', '.join(arguments)})"  # recorded in config.json
     try:
         with ProgressBar(enabled=progress) as bar:
-            trained = train_run(run_path, resolved, options, device, on_progress=bar, command=command)
+            trained = train_run(run_path, resolved, source, device, on_progress=bar, command=command)
     except BaseException:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -257,7 +257,7 @@ def diagnose(model: TrainedModel | str | Path) -> Diagnosis:
 def _sorted_settings(settings: dict) -> tuple[dict, dict, dict]:
     """Keyword settings split into data options, training settings and model options."""
     data_names = {f.name for f in fields(DataOptions)} - {"data"}
-    train_names = {f.name for f in fields(TrainConfig) if is_option(f)}
+    train_names = {f.name for f in options(TrainConfig)}
     model_names = {f.name for spec in MODELS.values() for f in fields(spec.config)}
     strange = sorted(set(settings) - data_names - train_names - model_names)
     if strange:

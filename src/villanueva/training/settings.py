@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 from villanueva.errors import UserError, flag, parameter
 from villanueva.models import make_config
+from villanueva.schema import is_option
 from villanueva.training.config import TrainConfig
 from villanueva.training.presets import Preset, preset
 from villanueva.training.recipes import recipe
@@ -68,11 +69,6 @@ def _chosen_preset(name: str | None, model: str | None, recipe_name: str | None,
 def _overriding(defaults: dict, given: dict | None) -> dict:
     """`defaults`, changed by the entries of `given` that are set (not None)."""
     return {**defaults, **{key: value for key, value in (given or {}).items() if value is not None}}
-
-
-def is_option(field) -> bool:
-    """Whether a field of TrainConfig is a command-line option (recipes set the others)."""
-    return bool(field.metadata.get("help"))
 
 
 def changes(settings: Settings) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from villanueva.errors import worded
 from villanueva.inference.constraints import MAX_LENGTH, Constraints
 from villanueva.inference.guess import Guessing
 from villanueva.inference.on_demand import Sampling, Scoring, Style
@@ -47,16 +48,17 @@ def _fields(*groups) -> dict:
             kind = Text if expected.kind is str else expected.kind
             annotation = list[kind] if expected.sequence else kind
             limits = dict(f.metadata["bounds"])
-            most, default = CAPS.get(f.name, (None, None))
+            most, server_default = CAPS.get(f.name, (None, None))
             if most is not None:
                 limits["max_length" if expected.sequence else "le"] = most
-            default = (
-                list(f.default) if expected.sequence else (default if default is not None else f.default)
-            )
-            help = f.metadata["help"].replace("`", "")
+            default = f.default if server_default is None else server_default
             declared[f.name] = (
                 annotation | None if expected.optional else annotation,
-                Field(default=default, description=help, **limits),
+                Field(
+                    default=list(default) if expected.sequence else default,
+                    description=worded(f.metadata["help"], str),  # the field's own name, as errors say it
+                    **limits,
+                ),
             )
     return declared
 
