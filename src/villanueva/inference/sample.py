@@ -9,8 +9,8 @@ Constraints (inference/constraints.py) are met exactly: the start by conditionin
 limit by dropping a name as soon as it grows past it, the rest by rejection. Rounds are drawn until
 enough names pass or a budget of candidate names is spent; `SampleReport` says how it went, and
 which constraint rejected the most. What the model reads to predict the next character is its
-kind's business (models/base.py): the loop only starts a decoding state, asks for the next logits
-and extends the state.
+kind's business (models/base.py, inference/steps.py): the loop only starts a decoding state, asks
+for the next logits and extends the state, in numpy, whether torch or ONNX Runtime runs the model.
 """
 
 import math
@@ -18,14 +18,19 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 
 from villanueva.data import Vocab
 from villanueva.errors import parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
-from villanueva.models.base import NameModel, model_device
+from villanueva.inference.graphs import torch_steps
+from villanueva.inference.steps import Steps
 from villanueva.schema import check, setting
+
+if TYPE_CHECKING:
+    from villanueva.models import NameModel
 
 CHUNK = 16_384  # names generated together: bounds the memory of a round
 MIN_BUDGET, BUDGET_PER_NAME = 100_000, 100  # candidate names drawn at most, by default
@@ -87,40 +92,41 @@ class SampleReport:
 
 
 def sample(
-    model: NameModel,
+    model: "Steps | NameModel",
     vocab: Vocab,
     count: int,
     constraints: Constraints = Constraints(),
     drawing: Drawing = Drawing(),
     *,
     seed: int | None = None,
-    label_weights: torch.Tensor | None = None,
+    label_weights: np.ndarray | None = None,
     known: frozenset[str] | set[str] = frozenset(),
     budget: int | None = None,
     report: SampleReport | None = None,
 ) -> Iterator[list[Sampled]]:
     """Yield up to `count` names meeting `constraints` (already cleaned for `vocab`), batch by
-    batch as they are found, in bounded memory. Same seed, same names.
+    batch as they are found, in bounded memory. Same seed, same names. `model` is the Steps of a
+    decoding graph (inference/steps.py) or a torch NameModel, which is run through its own.
 
     A conditioned model needs `label_weights`, how likely each label is to be drawn for a name
     (LabelSet.weights: the prior, or the labels of one province or community). `known` are the
     names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
     asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
-    constraints.check_fits(model.max_length)
+    steps = model if isinstance(model, Steps) else torch_steps(model)
+    constraints.check_fits(steps.max_length)
     prefix_ids = vocab.encode(constraints.starts_with)
     report = report if report is not None else SampleReport()
     report.asked, report.budget = count, budget or max(MIN_BUDGET, BUDGET_PER_NAME * count)
     novelty = Novelty(known, constraints.min_distance) if constraints.novel else None
-    generator = torch.Generator(device=model_device(model))
-    generator.manual_seed(seed if seed is not None else secrets.randbits(63))
+    generator = np.random.default_rng(seed if seed is not None else secrets.randbits(63))
+    weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
     # Everything above is checked now, before the caller writes anything; the rounds run as it reads.
-    return _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report)
+    return _rounds(steps, vocab, constraints, drawing, prefix_ids, weights, novelty, generator, report)
 
 
-def _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report):
-    model.eval()
+def _rounds(steps: Steps, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report):
     longest = (
-        constraints.max_length if model.max_length is None else min(constraints.max_length, model.max_length)
+        constraints.max_length if steps.max_length is None else min(constraints.max_length, steps.max_length)
     )
     length_rule = (
         f"{parameter('max_length')} {longest}"  # a name longer is dropped as soon as it grows past it
@@ -131,7 +137,7 @@ def _rounds(model, vocab, constraints, drawing, prefix_ids, label_weights, novel
         size = _round_size(report)
         label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
         rows, ended = _generate(
-            model, size, prefix_ids, label_ids, drawing, generator, longest - len(prefix_ids)
+            steps, size, prefix_ids, label_ids, drawing, generator, longest - len(prefix_ids)
         )
         report.candidates += size
         report.tested[length_rule] += size
@@ -178,7 +184,7 @@ def _round_size(report: SampleReport) -> int:
 
 
 def sample_names(
-    model: NameModel,
+    model: "Steps | NameModel",
     vocab: Vocab,
     count: int,
     *,
@@ -188,7 +194,7 @@ def sample_names(
     seed: int | None = None,
     prefix: str = "",
     max_length: int = MAX_LENGTH,
-    label_weights: torch.Tensor | None = None,
+    label_weights: np.ndarray | None = None,
 ) -> list[str]:
     """`count` names (up to `max_length` characters each), each starting with `prefix` (already
     cleaned); fewer only if the budget of candidates is spent first. Same seed, same names."""
@@ -204,28 +210,25 @@ def sample_names(
     return [sampled.name for batch in batches for sampled in batch]
 
 
-@torch.no_grad()  # without it every step would keep the graph of all before it: 100 KB a name
 def _generate(
-    model: NameModel,
+    steps: Steps,
     count: int,
     prefix_ids: list[int],
-    label_ids: torch.Tensor | None,
+    label_ids: np.ndarray | None,
     drawing: Drawing,
-    generator: torch.Generator,
+    generator: np.random.Generator,
     most: int,
-) -> tuple[list[list[int]], torch.Tensor]:
+) -> tuple[list[list[int]], np.ndarray]:
     """Ids of `count` continuations of the prefix, each up to its end token (0) or `most`
     characters, and whether each ended: one that has not after `most` characters never will
     within the limit, and is dropped from the batch then."""
-    device = model_device(model)
-    state = model.start_decoding(count, prefix_ids, label_ids)
-    generated = torch.zeros(count, most + 1, dtype=torch.long, device=device)
-    ended = torch.zeros(count, dtype=torch.bool, device=device)
-    growing = torch.arange(count, device=device)  # the rows of `generated` that have not ended
+    state = steps.start(count, prefix_ids, label_ids)
+    generated = np.zeros((count, most + 1), dtype=np.int64)
+    ended = np.zeros(count, dtype=bool)
+    growing = np.arange(count)  # the rows of `generated` that have not ended
     for position in range(most + 1):
-        next_ids = _draw(
-            _cumulative_probabilities(model.next_logits(state) / drawing.temperature, drawing), generator
-        )
+        logits = steps.logits(state).astype(np.float64) / drawing.temperature
+        next_ids = _draw(_cumulative_probabilities(logits, drawing), generator)
         generated[growing, position] = next_ids
         # Drop the rows that just ended, so that every model call works for live names only: a
         # batch's longest name is several times its average, and computing finished rows until
@@ -235,47 +238,44 @@ def _generate(
         if not going_on.any() or position == most:
             break
         growing = growing[going_on]
-        state = model.extend(state, next_ids, going_on)
-    return [_until_end(row) for row in generated.tolist()], ended.cpu()
+        state = steps.extend(state, next_ids, going_on)
+    return [_until_end(row) for row in generated.tolist()], ended
 
 
-def _draw_labels(weights: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    cumulative = weights.to(generator.device, torch.float32).cumsum(0)
-    return _draw(cumulative.expand(count, -1).contiguous(), generator)
+def _draw_labels(weights: np.ndarray, count: int, generator: np.random.Generator) -> np.ndarray:
+    return _draw(np.broadcast_to(weights.cumsum(), (count, len(weights))), generator)
 
 
-def _cumulative_probabilities(logits: torch.Tensor, drawing: Drawing) -> torch.Tensor:
+def _cumulative_probabilities(logits: np.ndarray, drawing: Drawing) -> np.ndarray:
     """Cumulative probabilities of each row's characters, with the ones top-k and top-p leave out
     at probability 0 (their cumulative value repeats the previous one, so they are never drawn)."""
     if drawing.top_k is not None and drawing.top_k < logits.shape[1]:
-        # scatter, not a threshold: exactly k candidates even when logits tie
-        top = logits.topk(drawing.top_k, dim=1)
-        logits = torch.full_like(logits, float("-inf")).scatter(1, top.indices, top.values)
-    probabilities = torch.softmax(logits.float(), dim=1)
+        # a partition, not a threshold: exactly k candidates even when logits tie
+        left_out = np.argpartition(-logits, drawing.top_k - 1, axis=1)[:, drawing.top_k :]
+        logits = logits.copy()
+        np.put_along_axis(logits, left_out, -np.inf, axis=1)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
     if drawing.top_p is not None and drawing.top_p < 1:
         # The nucleus: the likeliest characters up to and including the one that reaches top_p.
-        ordered, order = probabilities.sort(dim=1, descending=True)
-        before = ordered.cumsum(dim=1) - ordered  # probability of the likelier characters
-        ordered = ordered.masked_fill(before >= drawing.top_p, 0.0)
-        probabilities = torch.zeros_like(probabilities).scatter(1, order, ordered)
-    return probabilities.cumsum(dim=1)
+        order = np.argsort(-probabilities, axis=1, kind="stable")
+        ordered = np.take_along_axis(probabilities, order, axis=1)
+        before = ordered.cumsum(axis=1) - ordered  # probability of the likelier characters
+        np.put_along_axis(probabilities, order, np.where(before >= drawing.top_p, 0.0, ordered), axis=1)
+    return probabilities.cumsum(axis=1)
 
 
-def _draw(cumulative: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
     """One id per row by inverse-CDF sampling: a uniform number found in the row's cumulative
-    probabilities. (torch.multinomial draws an exponential number per candidate instead, which
-    made it the costliest step of sampling after the model itself.)"""
-    uniform = torch.rand(len(cumulative), 1, generator=generator, device=cumulative.device)
-    total = cumulative[:, -1:].contiguous()
-    drawn = torch.searchsorted(cumulative, uniform * total, right=True)
+    probabilities (a drawn id is the number of cumulative values at or below it)."""
+    total = cumulative[:, -1:]
+    uniform = generator.random((len(cumulative), 1))
+    drawn = (cumulative <= uniform * total).sum(axis=1)
     # u * total can round up to total: then the draw is the last id of positive probability, the
     # first whose cumulative probability reaches the total.
     # (A model whose weights hold NaN is refused when it is read; the clamp keeps ids in range anyway.)
-    return (
-        torch.minimum(drawn, torch.searchsorted(cumulative, total))
-        .squeeze(1)
-        .clamp_(max=cumulative.shape[1] - 1)
-    )
+    last = (cumulative < total).sum(axis=1)
+    return np.minimum(np.minimum(drawn, last), cumulative.shape[1] - 1)
 
 
 def _until_end(ids: list[int]) -> list[int]:

@@ -17,17 +17,19 @@ The operations, each with one meaning for every kind:
 - `examples(names, vocab)`: (inputs, targets) to train on or to score; targets padded with IGNORED.
 - `fit(inputs, targets)`: closed-form fitting before any gradient step (a no-op but for counting).
 - `learns_by_gradient()`: whether there is anything for an optimizer to do.
-- `start_decoding(count, prefix_ids)`, `next_logits(state)`, `extend(state, ids, keep)`: grow a
-  batch of names one character at a time (the sampler's loop), whatever the model reads. A window
-  model's state is the ids so far; a whole-name model's is what it has computed so far (the GRU's
-  hidden state, the Transformer's keys and values), so each new character costs one step, not a
-  pass over the whole prefix.
+- `decoding_graph()`: the module the sampler calls to grow a batch of names one character at a
+  time, and how to feed it; the same module runs in torch or, exported, in ONNX Runtime
+  (inference/steps.py keeps the state, in numpy, whichever runs it). A window model's graph is its
+  forward pass over windows; a whole-name model's is `Reading`, one step over what it has computed
+  so far (the GRU's hidden state, the Transformer's keys and values), so each new character costs
+  one step, not a pass over the whole prefix.
 - `max_length`, `check_lengths(names)`: the longest name it can read.
 - `parameter_count()`: its size, as reported.
 
 A whole-name model can also be conditioned on a label (a province, say): built with
 `label_count` > 0, it reads each name's label id as an extra first column of its inputs, and
-`examples` and `start_decoding` take the label id of every name to put there. The rest of the
+`examples` takes the label id of every name to put there (the decoding graph takes them as an
+input of their own). The rest of the
 interface, and everything that calls it, is the same as for an unconditioned model.
 """
 
@@ -95,28 +97,25 @@ class NameModel(nn.Module):
                 f"at most {self.max_length} (raise `max_length`)"
             )
 
-    # Decoding: a batch of names grown one character at a time. The state is whatever the kind needs
-    # to predict the next character of every name; here, the ids so far (start tokens first).
-
-    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None):
-        """The state of `count` names that all begin with `prefix_ids` (and, for a conditioned
-        model, have the labels `label_ids`)."""
-        device = model_device(self)
-        state = torch.zeros(count, self.start_tokens + len(prefix_ids), dtype=torch.long, device=device)
-        state[:, self.start_tokens :] = torch.tensor(prefix_ids, dtype=torch.long, device=device)
-        return self.with_labels(state, label_ids)
-
-    def next_logits(self, state) -> torch.Tensor:
-        """Logits `(names, vocab)` of the next character of every name of the state."""
-        raise NotImplementedError
-
     def example_shape(self, names: list[str]) -> tuple[int, int]:
         """(rows, ids per row) of the inputs `examples(names)` would build, without building them."""
         raise NotImplementedError
 
-    def extend(self, state, next_ids: torch.Tensor, keep: torch.Tensor):
-        """The state after appending `next_ids`, keeping only the names where `keep` is true."""
-        return torch.cat([state[keep], next_ids[keep, None]], dim=1)
+    def decoding_graph(self) -> "DecodingGraph":
+        """What the sampler calls to grow a batch of names by one character (inference/steps.py):
+        the same module whether it runs in torch or, exported, in ONNX Runtime."""
+        raise NotImplementedError
+
+    def graph_description(self, kind: str, **more) -> dict:
+        """The JSON that tells the sampler how to feed this model's decoding graph."""
+        return {
+            "kind": kind,
+            "vocab_size": self.vocab_size,
+            "label_count": self.label_count,
+            "start_tokens": self.start_tokens,
+            "max_length": self.max_length,
+            **more,
+        }
 
 
 def _widened_ids(module: nn.Module, args: tuple) -> tuple:
@@ -138,9 +137,10 @@ class WindowModel(NameModel):
         inputs, targets = context_windows(names, vocab, self.block_size)
         return self.with_labels(inputs, label_ids), targets
 
-    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
-        windows, row_of = distinct_windows(state[:, -self.block_size :], self.vocab_size)
-        return self(windows)[row_of]
+    def decoding_graph(self) -> "DecodingGraph":
+        # The last block_size ids of each name give the logits of its next character.
+        windows = torch.zeros(1, self.block_size, dtype=torch.long)
+        return DecodingGraph(self, {"windows": windows}, ["logits"], self.graph_description("window"))
 
     def example_shape(self, names: list[str]) -> tuple[int, int]:
         return sum(len(name) + 1 for name in names), self.block_size
@@ -158,15 +158,6 @@ class CountedModel(WindowModel):
 
 
 Cache = dict[str, torch.Tensor]  # what a whole-name model keeps of the names it has read, batch first
-
-
-@dataclass
-class Decoding:
-    """A batch of names being grown by a whole-name model: the logits of every name's next
-    character, and the model's cache of what it has read of each name."""
-
-    logits: torch.Tensor  # (names, vocab)
-    cache: Cache
 
 
 class WholeNameModel(NameModel):
@@ -210,53 +201,51 @@ class WholeNameModel(NameModel):
             return idx, {}
         return idx[:, 1:], {"label": self.label_embedding(idx[:, :1])}
 
-    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> Decoding:
-        logits, cache = self.read(*self.started(super().start_decoding(count, prefix_ids, label_ids)))
-        return Decoding(logits[:, -1], cache)
+    def empty_cache(self, count: int) -> Cache:
+        """The cache of `count` names of which nothing is read yet, as tensors (what an exported
+        graph needs: it has no optional inputs), read exactly as an empty dict is."""
+        raise NotImplementedError
 
-    def next_logits(self, state: Decoding) -> torch.Tensor:
-        return state.logits
+    def decoding_graph(self) -> "DecodingGraph":
+        cache = self.empty_cache(1)
+        inputs = {"ids": torch.zeros(1, 1, dtype=torch.long)}
+        if self.label_count:
+            inputs["labels"] = torch.zeros(1, dtype=torch.long)
+        shapes = {name: list(tensor.shape[1:]) for name, tensor in cache.items()}
+        return DecodingGraph(
+            Reading(self, list(cache)),
+            {**inputs, **cache},
+            ["logits", *(f"next.{name}" for name in cache)],
+            self.graph_description("reading", cache=shapes),
+        )
 
-    def extend(self, state: Decoding, next_ids: torch.Tensor, keep: torch.Tensor) -> Decoding:
-        cache = {name: tensor[keep] for name, tensor in state.cache.items()}
-        logits, cache = self.read(next_ids[keep, None], cache)
-        return Decoding(logits[:, -1], cache)
 
+class Reading(nn.Module):
+    """A whole-name model's `read` as a module of tensors alone, as ONNX exports it: (ids, the
+    labels if conditioned, the cache tensors in order) -> (logits of every position, the cache after)."""
 
-class FullPrefixDecoding(nn.Module):
-    """A whole-name model decoded the slow way: at every step the whole prefix goes through the
-    model again (L^2 / 2 positions for a name of L characters). It is the reference incremental
-    decoding is tested and measured against, and a model in its own right to `sample_names`."""
-
-    def __init__(self, model: WholeNameModel):
+    def __init__(self, model: WholeNameModel, cache_names: list[str]):
         super().__init__()
-        self.model, self.max_length = model, model.max_length
+        self.model, self.cache_names = model, cache_names
 
-    def start_decoding(self, count: int, prefix_ids: list[int], label_ids=None) -> torch.Tensor:
-        return NameModel.start_decoding(self.model, count, prefix_ids, label_ids)
+    def forward(self, ids: torch.Tensor, *rest: torch.Tensor):
+        labels, cached = (rest[0], rest[1:]) if self.model.label_count else (None, rest)
+        cache = dict(zip(self.cache_names, cached))
+        if labels is not None:
+            cache["label"] = self.model.label_embedding(labels[:, None])
+        logits, cache = self.model.read(ids.long(), cache)
+        return logits, *(cache[name] for name in self.cache_names)
 
-    def next_logits(self, state: torch.Tensor) -> torch.Tensor:
-        return self.model(state)[:, -1]
 
-    def extend(self, state: torch.Tensor, next_ids: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-        return NameModel.extend(self.model, state, next_ids, keep)
+@dataclass(frozen=True)
+class DecodingGraph:
+    """A model's decoding step: the module, example inputs by name (batch first), the names of its
+    outputs, and the description the sampler reads (JSON, saved with an export)."""
 
-
-def distinct_windows(windows: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The distinct rows of `windows` and, for each row, the index of its copy among them.
-
-    A window model sees only its window, and many names of a batch share one (every name's first
-    window is the same), so each distinct window need go through the model once. Windows are told
-    apart by one integer each, their ids read as digits in base vocab_size (torch.unique over rows
-    is far slower); when that number would not fit in 63 bits, every row stays.
-    """
-    rows = torch.arange(len(windows), device=windows.device)
-    if vocab_size ** windows.shape[1] >= 2**63:
-        return windows, rows
-    digits = vocab_size ** torch.arange(windows.shape[1], device=windows.device)
-    keys, row_of = torch.unique(windows @ digits, return_inverse=True)
-    first_row = torch.empty_like(keys).scatter_(0, row_of, rows)  # any row with that key will do
-    return windows[first_row], row_of
+    module: nn.Module
+    inputs: dict[str, torch.Tensor]
+    outputs: list[str]
+    description: dict
 
 
 def dropout_field(default: float):

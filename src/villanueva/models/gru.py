@@ -46,6 +46,11 @@ class GRU(WholeNameModel):
         )
         self.output = nn.Linear(config.hidden, vocab_size)
 
+    def empty_cache(self, count: int) -> Cache:
+        # nn.GRU starts from a zero state when given none.
+        state = torch.zeros(count, self.config.layers, self.config.hidden, device=self.output.weight.device)
+        return {"state": state}
+
     def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
         x = self.dropout(self.embedding(idx) + cache.get("label", 0.0))
         # nn.GRU keeps its state layers first; the cache keeps every tensor batch first.

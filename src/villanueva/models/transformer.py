@@ -64,7 +64,9 @@ class CausalSelfAttention(nn.Module):
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
             # Causal with an offset: new position i sees every past position and new ones up to i.
-            mask = torch.ones(T, k.shape[2], dtype=torch.bool, device=x.device).tril(k.shape[2] - T)
+            # (Compared, not tril(offset): an exported graph keeps the comparison for any length.)
+            seen = torch.arange(k.shape[2], device=x.device)
+            mask = seen[None, :] <= seen[-T:, None]
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=past is None, dropout_p=self.dropout if self.training else 0.0
         )
@@ -118,15 +120,22 @@ class Transformer(WholeNameModel):
             for layer in (block.attention.proj, block.mlp[2]):
                 layer.weight.mul_(1 / math.sqrt(2 * config.blocks))
 
+    def empty_cache(self, count: int) -> Cache:
+        # Keys and values of no position yet: (names, heads, 0, head size) for every block.
+        heads, device = self.config.heads, self.final_norm.weight.device
+        empty = torch.zeros(count, heads, 0, self.config.emb_dim // heads, device=device)
+        return {f"{part}.{i}": empty for i in range(len(self.blocks)) for part in ("keys", "values")}
+
     def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
-        read_so_far = cache["keys.0"].shape[2] if "keys.0" in cache else 0
+        cached = "keys.0" in cache  # perhaps of no position yet (empty_cache)
+        read_so_far = cache["keys.0"].shape[2] if cached else 0
         positions = torch.arange(read_so_far, read_so_far + idx.shape[1], device=idx.device)
         x = self.dropout(
             self.token_embedding(idx) + self.position_embedding(positions) + cache.get("label", 0.0)
         )
         cache = dict(cache)
         for i, block in enumerate(self.blocks):
-            past = (cache[f"keys.{i}"], cache[f"values.{i}"]) if read_so_far else None
+            past = (cache[f"keys.{i}"], cache[f"values.{i}"]) if cached else None
             x, (cache[f"keys.{i}"], cache[f"values.{i}"]) = block(x, past)
         x = self.final_norm(x)
         logits = F.linear(x, self.token_embedding.weight) if self.output is None else self.output(x)

@@ -8,6 +8,7 @@
     metrics.jsonl      the initial loss, one JSON record per validation, then the RunResult
     samples.txt        names sampled from the final model
     checkpoint.safetensors  while training: everything needed to resume (removed when done)
+    model.onnx         the decoding graph, for ONNX Runtime: names without PyTorch (inference/export.py)
 
 Every file is written atomically (runs.files), so a reader never sees a partial file.
 """
@@ -34,7 +35,7 @@ from villanueva.runs.lock import LOCK, RunLock
 from villanueva.runs.record import RunRecord, RunResult
 from villanueva.training import Checkpoint, TrainConfig
 
-CONFIG, VOCAB, LABELS, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
+CONFIG, VOCAB, LABELS, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT, EXPORT = (
     "config.json",
     "vocab.json",
     "labels.json",
@@ -43,6 +44,7 @@ CONFIG, VOCAB, LABELS, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT = (
     "metrics.jsonl",
     "samples.txt",
     "checkpoint.safetensors",
+    "model.onnx",
 )
 REQUIRED = (CONFIG, VOCAB, SPLIT, WEIGHTS)
 

@@ -1,0 +1,147 @@
+"""Grow a batch of names one character at a time, in numpy, whatever runs the model.
+
+The sampler (inference/sample.py) asks three things: start `count` names after a prefix, the logits
+of every name's next character, and the state after appending one character to each name (dropping
+the names that ended). What it takes to answer is the model kind's business (models/base.py:
+`decoding_graph`), and the graph itself is a function from named arrays to arrays: the torch module
+(inference/graphs.py) or the same module exported to ONNX and run by ONNX Runtime. So there is one
+sampler, and the model step is the only thing that differs between the two.
+
+- A window model's state is the ids so far (start tokens first). Many names of a batch share a
+  window (every name's first window is the same), so each distinct window goes through the model
+  once.
+- A whole-name model's state is the logits of each name's next character and the model's cache of
+  what it has read (the GRU's hidden state, the Transformer's keys and values): the prefix is read
+  once, then each new character is one step.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+# A decoding graph: its inputs by name -> its outputs in order (logits first), as numpy arrays.
+Graph = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
+
+
+@dataclass(frozen=True)
+class GraphDescription:
+    """How to feed a model's decoding graph (the JSON of `NameModel.graph_description`)."""
+
+    kind: str  # "window" or "reading"
+    vocab_size: int
+    label_count: int
+    start_tokens: int
+    max_length: int | None
+    cache: dict[str, list[int]] | None = None  # a reading graph's cache: each tensor's shape after the batch
+
+    @classmethod
+    def from_json(cls, data: dict) -> "GraphDescription":
+        return cls(**data)
+
+
+class Steps:
+    """A batch of names grown one character at a time through `graph`."""
+
+    def __init__(self, graph: Graph, description: GraphDescription):
+        self.graph, self.description = graph, description
+        self.max_length = description.max_length
+        self.label_count = description.label_count
+
+    def start(self, count: int, prefix_ids: list[int], label_ids: np.ndarray | None = None):
+        """The state of `count` names that all begin with `prefix_ids` (and, for a conditioned
+        model, have the labels `label_ids`)."""
+        raise NotImplementedError
+
+    def logits(self, state) -> np.ndarray:
+        """Logits `(names, vocab)` of the next character of every name of the state."""
+        raise NotImplementedError
+
+    def extend(self, state, next_ids: np.ndarray, keep: np.ndarray):
+        """The state after appending `next_ids`, keeping only the names where `keep` is true."""
+        raise NotImplementedError
+
+    def started_ids(self, count: int, prefix_ids: list[int]) -> np.ndarray:
+        """Start tokens (id 0), then the prefix: `(count, start_tokens + len(prefix_ids))`."""
+        ids = np.zeros((count, self.description.start_tokens + len(prefix_ids)), dtype=np.int64)
+        ids[:, self.description.start_tokens :] = prefix_ids
+        return ids
+
+
+class WindowSteps(Steps):
+    def start(self, count, prefix_ids, label_ids=None) -> np.ndarray:
+        return self.started_ids(count, prefix_ids)
+
+    def logits(self, state: np.ndarray) -> np.ndarray:
+        windows, row_of = distinct_windows(
+            state[:, -self.description.start_tokens :], self.description.vocab_size
+        )
+        return self.graph({"windows": windows})[0][row_of]
+
+    def extend(self, state: np.ndarray, next_ids: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        return np.concatenate([state[keep], next_ids[keep, None]], axis=1)
+
+
+class FullPrefixSteps(WindowSteps):
+    """A whole-name model decoded the slow way: at every step the whole prefix (after its label
+    column, if conditioned) goes through the model again (L^2 / 2 positions for a name of L
+    characters). It is the reference incremental decoding is tested and measured against."""
+
+    def start(self, count, prefix_ids, label_ids=None) -> np.ndarray:
+        ids = self.started_ids(count, prefix_ids)
+        return ids if label_ids is None else np.concatenate([label_ids[:, None], ids], axis=1)
+
+    def logits(self, state: np.ndarray) -> np.ndarray:
+        return self.graph({"names": state})[0]
+
+
+@dataclass
+class Reading:
+    """Names being grown by a whole-name model: the logits of every name's next character, and
+    the model's cache of what it has read of each (batch first)."""
+
+    logits: np.ndarray
+    cache: dict[str, np.ndarray]
+    labels: np.ndarray | None
+
+
+class ReadingSteps(Steps):
+    def start(self, count, prefix_ids, label_ids=None) -> Reading:
+        empty = {
+            name: np.zeros((count, *shape), np.float32) for name, shape in self.description.cache.items()
+        }
+        return self._read(self.started_ids(count, prefix_ids), empty, label_ids)
+
+    def logits(self, state: Reading) -> np.ndarray:
+        return state.logits
+
+    def extend(self, state: Reading, next_ids: np.ndarray, keep: np.ndarray) -> Reading:
+        cache = {name: array[keep] for name, array in state.cache.items()}
+        labels = None if state.labels is None else state.labels[keep]
+        return self._read(next_ids[keep, None], cache, labels)
+
+    def _read(self, ids: np.ndarray, cache: dict[str, np.ndarray], labels: np.ndarray | None) -> Reading:
+        if bool(self.label_count) != (labels is not None):
+            raise ValueError("label ids are needed by a conditioned model, and only by one")
+        inputs = {"ids": ids} | ({} if labels is None else {"labels": labels.astype(np.int64)}) | cache
+        logits, *after = self.graph(inputs)
+        return Reading(logits[:, -1], dict(zip(cache, after)), labels)
+
+
+def steps(graph: Graph, description: GraphDescription) -> Steps:
+    """The steps of a decoding graph of either kind."""
+    return {"window": WindowSteps, "reading": ReadingSteps}[description.kind](graph, description)
+
+
+def distinct_windows(windows: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `windows` and, for each row, the index of its copy among them.
+
+    Windows are told apart by one integer each, their ids read as digits in base vocab_size (unique
+    over rows is far slower); when that number would not fit in 63 bits, every row stays.
+    """
+    rows = np.arange(len(windows))
+    if vocab_size ** windows.shape[1] >= 2**63:
+        return windows, rows
+    digits = vocab_size ** np.arange(windows.shape[1], dtype=np.int64)
+    _, first_row, row_of = np.unique(windows @ digits, return_index=True, return_inverse=True)
+    return windows[first_row], row_of.reshape(-1)
