@@ -13,6 +13,7 @@ import torch
 from villanueva.data import DataOptions, LabelSet, Split, Vocab, split_names
 from villanueva.errors import UserError
 from villanueva.inference import marginal_losses, sample_names
+from villanueva.inference.export import export_model
 from villanueva.models import NameModel, build_model
 from villanueva.models.base import model_device
 from villanueva.models.size import planned, require_fits, training_bytes
@@ -26,7 +27,7 @@ from villanueva.runs import (
     read_metrics,
     read_run_setup,
 )
-from villanueva.runs.run import CHECKPOINT
+from villanueva.runs.run import CHECKPOINT, EXPORT
 from villanueva.training import (
     Callbacks,
     Checkpoint,
@@ -242,6 +243,7 @@ def _train_and_finish(
     model.load_state_dict(trained.best_state)
     best = _final_losses(model, config.calibrate_batchnorm, train_set[0], data)
     writer.save_weights(model.state_dict())
+    export_model(model, writer.path / EXPORT)  # names without PyTorch, from ONNX Runtime
     weights = data.labels.prior() if data.labels is not None else None
     samples = sample_names(model, data.vocab, SAMPLES_SAVED, seed=config.seed, label_weights=weights)
     writer.save_samples(samples)

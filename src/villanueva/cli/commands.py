@@ -3,6 +3,7 @@
 from villanueva.cli import (
     diagnose,
     evaluate,
+    export,
     guess,
     labels,
     lr_find,
@@ -16,7 +17,21 @@ from villanueva.cli import (
 )
 from villanueva.cli.options import Parser, add_threads_option
 
-COMMANDS = (train, evaluate, sample, score, guess, labels, reproduce, diagnose, lr_find, report, serve, tune)
+COMMANDS = (
+    train,
+    evaluate,
+    export,
+    sample,
+    score,
+    guess,
+    labels,
+    reproduce,
+    diagnose,
+    lr_find,
+    report,
+    serve,
+    tune,
+)
 
 
 def build_parser() -> Parser:

@@ -8,6 +8,7 @@ needs to feed it (its GraphDescription) is saved in the file's metadata. An ONNX
 (operators and weights): loading one runs no code.
 """
 
+import copy
 import io
 import json
 import warnings
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from villanueva.errors import UserError
 from villanueva.inference.graphs import DESCRIPTION_KEY
 from villanueva.models import NameModel
 from villanueva.runs import files
@@ -28,6 +30,7 @@ def export_model(model: NameModel, out: Path) -> None:
     import onnx
 
     graph = model.decoding_graph()
+    module = copy.deepcopy(graph.module).cpu().eval()  # the model itself stays where it is
     dynamic = {name: _dynamic_axes(name, tensor) for name, tensor in graph.inputs.items()}
     dynamic |= {name: {0: "names"} for name in graph.outputs}
     if graph.description["kind"] == "reading":
@@ -35,14 +38,13 @@ def export_model(model: NameModel, out: Path) -> None:
         dynamic |= {
             f"next.{name}": _dynamic_axes(name, graph.inputs[name]) for name in graph.description["cache"]
         }
-    model.eval()
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # The exporter warns about how it traces (and that a newer exporter exists); none of it is
         # the user's to act on, and tests/test_export.py checks what it writes.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            graph.module.cpu(),
+            module,
             tuple(tensor.cpu() for tensor in graph.inputs.values()),
             buffer,
             input_names=list(graph.inputs),
@@ -59,8 +61,12 @@ def export_model(model: NameModel, out: Path) -> None:
 def export_run(path: Path, out: Path | None = None) -> Path:
     """Export the run at `path` (None: the bundled model) to `out` (default: its own model.onnx);
     returns where it was written."""
+    if path is None and out is None:
+        raise UserError("the bundled model ships with its export; give `out` to write a copy")
     run = load_run(path)
     out = run.path / EXPORT if out is None else Path(out)
+    if out.is_dir():
+        raise UserError(f"{out} is a directory; `out` is the file to write, such as {out / EXPORT}")
     export_model(run.model, out)
     return out
 

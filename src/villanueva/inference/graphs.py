@@ -3,14 +3,33 @@ on the module itself, or ONNX Runtime, on the module exported by `villanueva exp
 with no torch at all. Both take and give numpy arrays."""
 
 import json
+from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from villanueva.errors import UserError
 from villanueva.inference.steps import FullPrefixSteps, Graph, GraphDescription, Steps, steps
+from villanueva.runs.run import EXPORT, Run
 
 DESCRIPTION_KEY = "villanueva.decoding"  # the ONNX metadata entry that holds the GraphDescription
+
+
+def run_steps(run: Run) -> Steps:
+    """The steps that sample a run: its export (model.onnx) run by ONNX Runtime where it has one
+    and its model is on the CPU, else its torch model as it is (on a GPU, say)."""
+    from villanueva.models.base import model_device
+
+    export = run.path / EXPORT
+    if export.is_file() and model_device(run.model).type == "cpu" and find_spec("onnxruntime"):
+        return _exported_steps(export, export.stat().st_mtime_ns)
+    return torch_steps(run.model)
+
+
+@lru_cache(maxsize=8)  # a session per export (and per version of it), not per request
+def _exported_steps(path: Path, modified: int) -> Steps:
+    return onnx_steps(path)
 
 
 def torch_steps(model) -> Steps:

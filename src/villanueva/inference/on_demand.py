@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from villanueva.data import END
 from villanueva.inference.constraints import Constraints
+from villanueva.inference.graphs import run_steps
 from villanueva.inference.sample import BUDGET_PER_NAME, MIN_BUDGET, Drawing, SampleReport, sample
 from villanueva.inference.score import (
     character_surprisals,
@@ -120,7 +121,7 @@ def sample_run(
     weights = run.label_weights(style.label)
     known = run.names
     batches = sample(
-        run.model,
+        run_steps(run),
         run.vocab,
         sampling.count,
         constraints.cleaned(run.vocab, run.keep_accents),
