@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from villanueva.data import DataOptions, load_corpus
 from villanueva.experiment import train_run
 from villanueva.inference import Constraints, Drawing, SampleReport, sample_names, score_names
+from villanueva.inference.graphs import full_prefix_steps, torch_steps
 from villanueva.inference.on_demand import sample_run
 from villanueva.inference.score import cleaned_names
-from villanueva.models.base import FullPrefixDecoding
 from villanueva.runs import load_run
 from villanueva.training import batch_loss, resolve
 from villanueva.training.examples import IGNORED
@@ -122,7 +122,7 @@ def whole_name_models(args, device, tmp: Path, mlp_rate: float | None) -> None:
         def sample(model, count: int, seed: int, vocab=run.vocab, weights=weights) -> list[str]:
             return sample_names(model, vocab, count, seed=seed, label_weights=weights)
 
-        models = {"full prefix": FullPrefixDecoding(run.model), "incremental": run.model}
+        models = {"full prefix": full_prefix_steps(run.model), "incremental": torch_steps(run.model)}
         rates, latency = {way: [] for way in models}, {way: [] for way in models}
         for model in models.values():
             # Untimed: the first rounds of a process run several times slower (the allocator's

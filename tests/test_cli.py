@@ -29,7 +29,7 @@ def test_train_writes_a_complete_run(cli, tiny_names_file, tmp_path):
     assert result.code == 0, result.err
     assert "train loss" in result.out and "val loss" in result.out
     visible = {p.name for p in out.iterdir() if not p.name.startswith(".")}
-    assert visible == {*REQUIRED, "metrics.jsonl", "samples.txt"}  # the checkpoint is gone
+    assert visible == {*REQUIRED, "metrics.jsonl", "samples.txt", "model.onnx"}  # the checkpoint is gone
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "mlp" and config["model_config"]["hidden"] == 16
     assert config["train"]["steps"] == 40

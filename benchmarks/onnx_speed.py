@@ -1,0 +1,99 @@
+"""Names from an exported model (ONNX Runtime) against the torch model, side by side in one run:
+
+1. names/s sampled through the one numpy sampler, the model step run by ONNX Runtime or by torch,
+   for the bundled GRU (province-conditioned, labels from the prior), a default Transformer and an
+   MLPv1 (`mlp-bn`), each trained here briefly so that names have realistic lengths;
+2. the wall time of `villanueva sample -n 20` (the bundled model) in a fresh process, with its
+   export and with the export hidden (the torch step), and of `villanueva --help`.
+
+    python benchmarks/onnx_speed.py [--runs 3] [--names 20000]
+
+Each side samples once untimed first; the figures are medians of --runs.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from villanueva.data import DataOptions
+from villanueva.experiment import train_run
+from villanueva.inference import sample_names
+from villanueva.inference.graphs import onnx_steps, torch_steps
+from villanueva.runs import load_run
+from villanueva.runs.run import EXPORT
+from villanueva.training import resolve
+
+from common import median, parser, setup, timed
+
+FRESH_PROCESSES = 5
+TRAINED = {  # (model, steps): short trainings, for realistic name lengths
+    "Transformer (default)": ("transformer", 800),
+    "MLPv1 (mlp-bn)": ("mlp-bn", 600),
+}
+
+
+def rates(steps, run, names: int, runs: int) -> float:
+    weights = run.label_weights()
+    sample_names(steps, run.vocab, 1000, seed=0, label_weights=weights)  # untimed: warm-up
+    seconds = [
+        timed(sample_names, steps, run.vocab, names, seed=i, label_weights=weights)[1] for i in range(runs)
+    ]
+    return names / median(seconds)
+
+
+def trained(tmp: Path, model: str, steps: int):
+    out = tmp / model
+    train_run(out, resolve(model, train_options={"steps": steps}, quiet=True), DataOptions())
+    return load_run(out)
+
+
+def fresh_seconds(*args: str, env: dict | None = None) -> float:
+    """Median wall time of a fresh `python -m villanueva ARGS` process."""
+    command = [sys.executable, "-m", "villanueva", *args]
+    return median(
+        [
+            timed(subprocess.run, command, capture_output=True, check=True, env=env)[1]
+            for _ in range(FRESH_PROCESSES)
+        ]
+    )
+
+
+def main() -> None:
+    options = parser(__doc__.splitlines()[0])
+    options.add_argument("--names", type=int, default=20_000, help="names per timed sample (default 20,000)")
+    args = options.parse_args()
+    setup(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {"bundled GRU (province-conditioned)": load_run(None)}
+        runs |= {title: trained(Path(tmp), model, steps) for title, (model, steps) in TRAINED.items()}
+        print(f"\n## 1. Names/s sampled, {args.names:,} names (median of {args.runs})")
+        print("| model | ONNX Runtime | torch | ratio |\n|---|---:|---:|---:|")
+        for title, run in runs.items():
+            onnx, torch_ = (
+                rates(steps, run, args.names, args.runs)
+                for steps in (onnx_steps(run.path / EXPORT), torch_steps(run.model))
+            )
+            print(f"| {title} | {onnx:,.0f} | {torch_:,.0f} | {onnx / torch_:.2f}x |")
+
+        # The torch step: the bundled run copied without its export.
+        without = Path(tmp) / "bundled-without-export"
+        shutil.copytree(load_run(None).path, without, ignore=shutil.ignore_patterns(EXPORT))
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or os.cpu_count())}
+        sides = {
+            "`sample -n 20`, bundled model, ONNX Runtime": fresh_seconds("sample", "-n", "20", env=env),
+            "`sample -n 20`, the same run without its export (torch)": fresh_seconds(
+                "sample", str(without), "-n", "20", env=env
+            ),
+            "`--help`": fresh_seconds("--help", env=env),
+        }
+        print(f"\n## 2. Wall time of a fresh process (median of {FRESH_PROCESSES})")
+        print("| command | seconds |\n|---|---:|")
+        for title, seconds in sides.items():
+            print(f"| {title} | {seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
