@@ -29,7 +29,7 @@ from villanueva.training import resolve
 from common import median, parser, setup, timed
 
 FRESH_PROCESSES = 5
-TRAINED = {  # (model, steps): short trainings, for realistic name lengths
+TRAINED = {  # (model, steps): short trainings on the embedded list, for realistic name lengths
     "Transformer (default)": ("transformer", 800),
     "MLPv1 (mlp-bn)": ("mlp-bn", 600),
 }
@@ -46,7 +46,7 @@ def rates(steps, run, names: int, runs: int) -> float:
 
 def trained(tmp: Path, model: str, steps: int):
     out = tmp / model
-    train_run(out, resolve(model, train_options={"steps": steps}, quiet=True), DataOptions())
+    train_run(out, resolve(model, train_options={"steps": steps}), DataOptions())
     return load_run(out)
 
 

@@ -1,7 +1,10 @@
 """Runs exported to ONNX: for every model and both kinds of conditioning, ONNX Runtime's decoding
-step gives torch's logits within 1e-5, and the one sampler draws the same names through either;
-training writes the export, `villanueva export` writes one for an older run, and sampling a run
-with an export goes through ONNX Runtime."""
+step gives torch's logits within 1e-5, names score the same through either (and as the training
+loss scores them), and the one sampler draws the same names through either;
+training writes the export, `villanueva export` writes one for an older run, and a run
+without its torch model samples through its export."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,10 +14,12 @@ from villanueva.data import Vocab
 from villanueva.inference import Constraints, Drawing, sample
 from villanueva.inference.export import export_model
 from villanueva.inference.graphs import onnx_steps, run_steps, torch_steps
+from villanueva.inference.score import log_likelihoods
 from villanueva.inference.steps import ReadingSteps, WindowSteps
 from villanueva.models import MODELS, build_model, make_config
 from villanueva.runs import load_run
 from villanueva.runs.run import EXPORT
+from villanueva.training import batch_loss
 
 NAMES = ["villanueva de la serena", "alcala", "toro", "la rioja", "o", "valdepenas de jaen"]
 VOCAB = Vocab.from_names(NAMES)
@@ -64,6 +69,19 @@ def test_the_onnx_step_gives_torchs_logits(name, label_count, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "label_count"), CASES)
+def test_names_score_the_same_through_either_and_as_in_training(name, label_count, tmp_path):
+    model, ours = exported(name, label_count, tmp_path)
+    labels = [i % label_count for i in range(len(NAMES))] if label_count else None
+    onnx_totals, torch_totals = (log_likelihoods(m, VOCAB, NAMES, labels) for m in (ours, model))
+    assert torch.allclose(onnx_totals, torch_totals, rtol=0, atol=1e-4)
+    # The training loss of the same names: the sum of their characters' log-probabilities.
+    inputs, targets = model.examples(NAMES, VOCAB, labels)
+    with torch.no_grad():
+        expected = -batch_loss(model(inputs), targets, reduction="none").double().sum()
+    assert float(onnx_totals.sum()) == pytest.approx(float(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize(("name", "label_count"), CASES)
 def test_the_sampler_draws_the_same_names_through_either(name, label_count, tmp_path):
     model, ours = exported(name, label_count, tmp_path)
     weights = np.full(label_count, 1 / label_count) if label_count else None
@@ -84,10 +102,11 @@ def test_the_sampler_draws_the_same_names_through_either(name, label_count, tmp_
     assert len(drawn[0]) == len(drawn[1]) > 1000 and same >= 0.99 * len(drawn[0]), same
 
 
-def test_training_writes_the_export_and_sampling_a_run_goes_through_it(tiny_run, tmp_path):
+def test_training_writes_the_export_and_a_run_without_its_torch_model_goes_through_it(tiny_run, tmp_path):
     run = load_run(tiny_run)
     assert (tiny_run / EXPORT).is_file()
-    assert run_steps(run).graph.__qualname__.startswith("onnx_steps")
+    assert run_steps(run).graph.__qualname__.startswith("_torch_run")  # the faster, where loaded
+    assert run_steps(replace(run, model=None)).graph.__qualname__.startswith("onnx_steps")
     copy = tmp_path / "copy.onnx"
     export_model(run.model, copy)  # the same model exports to the same graph
     assert copy.read_bytes() == (tiny_run / EXPORT).read_bytes()
@@ -117,7 +136,7 @@ def test_a_file_that_is_not_an_export_is_one_line(tmp_path):
 
 def test_the_bundled_models_export_is_its_model():
     run = load_run(None)
-    ours, theirs = run_steps(run), torch_steps(run.model)
+    ours, theirs = run_steps(replace(run, model=None)), torch_steps(run.model)
     labels = np.arange(40) % len(run.labels)
     prefix = run.vocab.encode("villa")
     assert (

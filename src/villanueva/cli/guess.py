@@ -19,7 +19,7 @@ def add(commands):
 
 
 def run(args) -> int:
-    from villanueva.inference import guess_labels
+    from villanueva.inference.guess import guess_run
     from villanueva.runs import load_run
     from villanueva.training import resolve_device
 
@@ -28,14 +28,7 @@ def run(args) -> int:
     guessing = build(Guessing, args)
     writer = RecordWriter(args.format, ["name", "rank", "label", "probability"], guessed_line)
     for start in range(0, len(names), NAMES_PER_CALL):
-        guesses = guess_labels(
-            trained.model,
-            trained.vocab,
-            trained.labels,
-            names[start : start + NAMES_PER_CALL],
-            guessing,
-            keep_accents=trained.keep_accents,
-        )
+        guesses = guess_run(trained, names[start : start + NAMES_PER_CALL], guessing)
         width = max(len(guess.name) for guess in guesses)  # names aligned within each batch
         writer.line = lambda guess, width=width: guessed_line(guess, width)
         writer.write(guesses if args.format != "csv" else [row for guess in guesses for row in guess.rows()])

@@ -2,7 +2,7 @@
 
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.evaluate import evaluate_run
-from villanueva.inference.guess import Guess, guess_labels
+from villanueva.inference.guess import Guess, guess_labels, guess_run
 from villanueva.inference.sample import Drawing, Sampled, SampleReport, sample, sample_names
 from villanueva.inference.score import marginal_loss, marginal_losses, score_names
 
@@ -14,6 +14,7 @@ __all__ = [
     "Sampled",
     "evaluate_run",
     "guess_labels",
+    "guess_run",
     "marginal_loss",
     "marginal_losses",
     "sample",

@@ -12,8 +12,11 @@ import torch
 
 from villanueva.data import LabelSet, Vocab
 from villanueva.errors import UserError, parameter
+from villanueva.inference.graphs import run_steps
 from villanueva.inference.score import cleaned_names, label_log_likelihoods
+from villanueva.inference.steps import Steps
 from villanueva.models.base import NameModel
+from villanueva.runs import Run
 from villanueva.schema import check, setting
 
 
@@ -59,14 +62,16 @@ class GuessedLabel:
         return asdict(self)
 
 
-def label_posteriors(model: NameModel, vocab: Vocab, labels: LabelSet, names: list[str]) -> torch.Tensor:
+def label_posteriors(
+    model: NameModel | Steps, vocab: Vocab, labels: LabelSet, names: list[str]
+) -> torch.Tensor:
     """P(label | name) for each (already cleaned) name and each label: float64 `(N, labels)`."""
     joint = label_log_likelihoods(model, vocab, names, list(range(len(labels)))) + labels.prior().log()
     return joint.softmax(dim=1)
 
 
 def guess_labels(
-    model: NameModel,
+    model: NameModel | Steps,
     vocab: Vocab,
     labels: LabelSet | None,
     names: list[str],
@@ -90,6 +95,11 @@ def guess_labels(
         Guess(name, [(names_of[i], p) for i, p in zip(ids, probabilities)])
         for name, ids, probabilities in zip(cleaned, best.indices.tolist(), best.values.tolist())
     ]
+
+
+def guess_run(run: Run, names: list[str], guessing: Guessing = Guessing()) -> list[Guess]:
+    """`guess_labels` with a run's model (its export, where it has one), vocabulary and labels."""
+    return guess_labels(run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents)
 
 
 def _grouped(labels: LabelSet, posteriors: torch.Tensor, by: str | None) -> tuple[list[str], torch.Tensor]:

@@ -139,7 +139,7 @@ def _described(run: Run, batches, known: set[str], losses: bool) -> Iterator[lis
     for batch in batches:
         names = [sampled.name for sampled in batch]
         label_ids = None if run.labels is None else [sampled.label_id for sampled in batch]
-        totals = log_likelihoods(run.model, run.vocab, names, label_ids).tolist() if losses else None
+        totals = log_likelihoods(run_steps(run), run.vocab, names, label_ids).tolist() if losses else None
         yield [
             SampledName(
                 sampled.name,
@@ -160,10 +160,11 @@ def score_run(
     cleaned = cleaned_names(list(names), run.vocab, run.keep_accents)
     known = run.names
     if scoring.explain:
-        surprisals = character_surprisals(run.model, run.vocab, cleaned, weights)
+        surprisals = character_surprisals(run_steps(run), run.vocab, cleaned, weights)
         totals = [-sum(values) for values in surprisals]
     else:
-        surprisals, totals = None, mixture_log_likelihoods(run.model, run.vocab, cleaned, weights).tolist()
+        totals = mixture_log_likelihoods(run_steps(run), run.vocab, cleaned, weights).tolist()
+        surprisals = None
     return [
         ScoredName(
             name,

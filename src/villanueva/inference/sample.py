@@ -25,7 +25,7 @@ import numpy as np
 from villanueva.data import Vocab
 from villanueva.errors import parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
-from villanueva.inference.graphs import torch_steps
+from villanueva.inference.graphs import as_steps
 from villanueva.inference.steps import Steps
 from villanueva.schema import check, setting
 
@@ -112,7 +112,7 @@ def sample(
     (LabelSet.weights: the prior, or the labels of one province or community). `known` are the
     names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
     asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
-    steps = model if isinstance(model, Steps) else torch_steps(model)
+    steps = as_steps(model)
     constraints.check_fits(steps.max_length)
     prefix_ids = vocab.encode(constraints.starts_with)
     report = report if report is not None else SampleReport()

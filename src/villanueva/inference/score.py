@@ -1,19 +1,21 @@
 """How "in style" is a name: its mean negative log-likelihood per character under a run's model,
-on the same scale as the training loss (lower = more typical).
+on the same scale as the training loss (lower = more typical). The model's pass goes through its
+decoding graph (inference/steps.py), run by torch or, exported, by ONNX Runtime.
 
 A conditioned model gives the likelihood of a name given a label; the likelihood of the name
 itself sums the label out: P(name) = sum over labels of P(label) P(name | label), with the run's
 prior or any other weights (those of one community's provinces, say).
 """
 
+import numpy as np
 import torch
 
 from villanueva.data import LabelSet, Split, Vocab, clean_name
 from villanueva.data.corpus import MAX_NAME_LENGTH
 from villanueva.errors import UserError
-from villanueva.models.base import NameModel, model_device
-from villanueva.training import batch_loss
-from villanueva.training.examples import IGNORED
+from villanueva.inference.graphs import as_steps
+from villanueva.inference.steps import Steps
+from villanueva.models.base import NameModel
 
 PADDED_CHARACTERS_PER_PASS = 32_768  # bounds the memory of one forward pass, however many names
 
@@ -35,7 +37,7 @@ def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[st
     return cleaned
 
 
-def log_likelihoods(model: NameModel, vocab: Vocab, names: list[str], label_ids=None) -> torch.Tensor:
+def log_likelihoods(model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids=None) -> torch.Tensor:
     """log P(name), or log P(name | label) for a conditioned model, of each name: float64 `(N,)`."""
     totals = torch.empty(len(names), dtype=torch.float64)
     for rows, lengths, scored in _scored(model, vocab, names, label_ids):
@@ -45,7 +47,7 @@ def log_likelihoods(model: NameModel, vocab: Vocab, names: list[str], label_ids=
 
 
 def character_log_likelihoods(
-    model: NameModel, vocab: Vocab, names: list[str], label_ids=None
+    model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids=None
 ) -> list[torch.Tensor]:
     """log P(character | the name before it) of each character and the end token of each name."""
     characters: list[torch.Tensor] = [torch.empty(0)] * len(names)
@@ -55,20 +57,15 @@ def character_log_likelihoods(
     return characters
 
 
-@torch.no_grad()
-def _scored(model: NameModel, vocab: Vocab, names: list[str], label_ids):
+def _scored(model, vocab: Vocab, names: list[str], label_ids):
     """For each group of names scored in one pass: their positions in `names`, their lengths with
     the end token, and the log-probability of each of their characters, name after name."""
-    model.eval()
-    device = model_device(model)
+    steps = as_steps(model)
     for rows in _passes(names):
         chunk = [names[i] for i in rows]
-        labels = None if label_ids is None else [label_ids[i] for i in rows]
-        inputs, targets = model.examples(chunk, vocab, labels)
-        losses = batch_loss(model(inputs.to(device)), targets.to(device), reduction="none").cpu().double()
-        # Whatever the model's kind, its scored targets, read in row-major order, are the names'
-        # characters and end tokens one name after another: len(name) + 1 for each.
-        yield rows, [len(name) + 1 for name in chunk], -losses[(targets != IGNORED).flatten()]
+        labels = None if label_ids is None else np.array([label_ids[i] for i in rows])
+        scored = steps.log_probabilities([vocab.encode(name) for name in chunk], labels)
+        yield rows, [len(name) + 1 for name in chunk], torch.from_numpy(scored)
 
 
 def _passes(names: list[str]):
@@ -90,7 +87,7 @@ def _passes(names: list[str]):
 
 
 def label_log_likelihoods(
-    model: NameModel, vocab: Vocab, names: list[str], label_ids: list[int]
+    model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids: list[int]
 ) -> torch.Tensor:
     """log P(name | label) of every name under every one of `label_ids`: `(N, len(label_ids))`,
     all (name, label) pairs scored together, so that a few names fill a pass too."""
@@ -100,7 +97,7 @@ def label_log_likelihoods(
 
 
 def mixture_log_likelihoods(
-    model: NameModel, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None
+    model: NameModel | Steps, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None
 ) -> torch.Tensor:
     """log P(name): of an unconditioned model (`label_weights` None), or of a conditioned one with
     its label drawn from `label_weights` (non-negative, summing to 1)."""
@@ -112,7 +109,7 @@ def mixture_log_likelihoods(
 
 
 def character_surprisals(
-    model: NameModel, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None = None
+    model: NameModel | Steps, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None = None
 ) -> list[list[float]]:
     """-ln P(character | the characters before it) of each character and end token of each name:
     how surprising the model finds it. With `label_weights`, a conditioned model's label is summed
@@ -133,7 +130,7 @@ def character_surprisals(
 
 
 def score_names(
-    model: NameModel,
+    model: NameModel | Steps,
     vocab: Vocab,
     names: list[str],
     keep_accents: bool = False,
@@ -146,14 +143,16 @@ def score_names(
     return [(name, -total / (len(name) + 1)) for name, total in zip(cleaned, totals.tolist())]
 
 
-def marginal_loss(model: NameModel, vocab: Vocab, names: list[str], labels: LabelSet) -> float:
+def marginal_loss(model: NameModel | Steps, vocab: Vocab, names: list[str], labels: LabelSet) -> float:
     """A conditioned model's loss with each name's label summed out with the prior: the loss per
     character of P(name), comparable with an unconditioned model's."""
     totals = mixture_log_likelihoods(model, vocab, names, labels.prior())
     return float(-totals.sum()) / sum(len(name) + 1 for name in names)
 
 
-def marginal_losses(model: NameModel, vocab: Vocab, split: Split, labels: LabelSet) -> dict[str, float]:
+def marginal_losses(
+    model: NameModel | Steps, vocab: Vocab, split: Split, labels: LabelSet
+) -> dict[str, float]:
     """The marginal loss on val and test (not on train: that would score 80% of the names once per
     label, for a number nothing compares)."""
     return {part: marginal_loss(model, vocab, split.parts()[part], labels) for part in ("val", "test")}

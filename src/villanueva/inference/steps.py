@@ -61,6 +61,11 @@ class Steps:
         """The state after appending `next_ids`, keeping only the names where `keep` is true."""
         raise NotImplementedError
 
+    def log_probabilities(self, rows: list[list[int]], label_ids: np.ndarray | None = None) -> np.ndarray:
+        """log P(character | the name before it) of every character and end token of the names
+        whose ids are `rows`, name after name: float64, `sum(len(row) + 1)` values."""
+        raise NotImplementedError
+
     def started_ids(self, count: int, prefix_ids: list[int]) -> np.ndarray:
         """Start tokens (id 0), then the prefix: `(count, start_tokens + len(prefix_ids))`."""
         ids = np.zeros((count, self.description.start_tokens + len(prefix_ids)), dtype=np.int64)
@@ -81,6 +86,14 @@ class WindowSteps(Steps):
     def extend(self, state: np.ndarray, next_ids: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return np.concatenate([state[keep], next_ids[keep, None]], axis=1)
 
+    def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
+        # Every character's window and the end token's, name after name (start tokens before each).
+        block = self.description.start_tokens
+        padded = [np.asarray([0] * block + row + [0]) for row in rows]
+        windows = np.concatenate([np.lib.stride_tricks.sliding_window_view(ids, block + 1) for ids in padded])
+        distinct, row_of = distinct_windows(windows[:, :block], self.description.vocab_size)
+        return _chosen(self.graph({"windows": distinct})[0][row_of], windows[:, block])
+
 
 class FullPrefixSteps(WindowSteps):
     """A whole-name model decoded the slow way: at every step the whole prefix (after its label
@@ -93,6 +106,8 @@ class FullPrefixSteps(WindowSteps):
 
     def logits(self, state: np.ndarray) -> np.ndarray:
         return self.graph({"names": state})[0]
+
+    log_probabilities = Steps.log_probabilities  # a reference for decoding only
 
 
 @dataclass
@@ -120,12 +135,38 @@ class ReadingSteps(Steps):
         labels = None if state.labels is None else state.labels[keep]
         return self._read(next_ids[keep, None], cache, labels)
 
+    def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
+        # One row per name: the start token and its characters, padded with start tokens (a causal
+        # model's earlier positions never see them), read from an empty cache.
+        lengths = np.array([len(row) + 1 for row in rows])
+        is_name = np.arange(lengths.max()) < lengths[:, None]
+        ids = np.zeros(is_name.shape, dtype=np.int64)
+        targets = np.zeros(is_name.shape, dtype=np.int64)
+        # Row-major boolean indexing fills name after name, so each stream is just the names joined.
+        ids[is_name] = np.concatenate([[0, *row] for row in rows])
+        targets[is_name] = np.concatenate([[*row, 0] for row in rows])
+        empty = self._empty_cache(len(rows))
+        inputs = (
+            {"ids": ids} | ({} if label_ids is None else {"labels": np.asarray(label_ids, np.int64)}) | empty
+        )
+        return _chosen(self.graph(inputs)[0][is_name], targets[is_name])
+
+    def _empty_cache(self, count: int) -> dict[str, np.ndarray]:
+        return {name: np.zeros((count, *shape), np.float32) for name, shape in self.description.cache.items()}
+
     def _read(self, ids: np.ndarray, cache: dict[str, np.ndarray], labels: np.ndarray | None) -> Reading:
         if bool(self.label_count) != (labels is not None):
             raise ValueError("label ids are needed by a conditioned model, and only by one")
         inputs = {"ids": ids} | ({} if labels is None else {"labels": labels.astype(np.int64)}) | cache
         logits, *after = self.graph(inputs)
         return Reading(logits[:, -1], dict(zip(cache, after)), labels)
+
+
+def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """log softmax(logits) at each row's target (computed in the logits' type, returned in float64)."""
+    largest = logits.max(axis=1, keepdims=True)
+    normaliser = largest[:, 0] + np.log(np.exp(logits - largest).sum(axis=1))
+    return (logits[np.arange(len(targets)), targets] - normaliser).astype(np.float64)
 
 
 def steps(graph: Graph, description: GraphDescription) -> Steps:

@@ -26,7 +26,7 @@ from villanueva.diagnostics import Diagnosis
 from villanueva.diagnostics import diagnose as diagnose_loaded
 from villanueva.errors import UserError, parameter
 from villanueva.experiment import resume_run, train_run
-from villanueva.inference import Constraints, Drawing, SampleReport, evaluate_run, guess_labels
+from villanueva.inference import Constraints, Drawing, SampleReport, evaluate_run, guess_run
 from villanueva.inference.guess import Guessing
 from villanueva.inference.on_demand import (
     Sampling,
@@ -151,12 +151,7 @@ class TrainedModel:
         """The likeliest labels of each name (a conditioned run), with their probabilities; `by`
         sums them into groups (community), `top` says how many."""
         (guessing,) = split_keywords(options, Guessing)
-        run = self.run
-        return Names(
-            guess_labels(
-                run.model, run.vocab, run.labels, _listed(names), guessing, keep_accents=run.keep_accents
-            )
-        )
+        return Names(guess_run(self.run, _listed(names), guessing))
 
     def evaluate(self) -> dict[str, float]:
         """The loss per character on train, val and test (and, for a conditioned run, val and test

@@ -6,7 +6,7 @@
     GET  /api/runs/{i}/plots/{f} one of a run's diagnostic plots (PNG)
     POST /api/sample             names, under constraints (inference.on_demand.sample_run)
     POST /api/score              names' losses, explained or not (inference.on_demand.score_run)
-    POST /api/guess              names' likeliest labels (inference.guess_labels)
+    POST /api/guess              names' likeliest labels (inference.guess_run)
 
 A mistake in a request is a 4xx whose JSON body is {"error": "<one line>"}: 422 for a request
 outside the declared limits (requests.py), 400 for what only the library can judge (an unknown
@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from villanueva import __version__
 from villanueva.errors import UserError, worded
-from villanueva.inference import Constraints, Drawing, SampleReport, guess_labels
+from villanueva.inference import Constraints, Drawing, SampleReport, guess_run
 from villanueva.inference.guess import Guessing
 from villanueva.inference.on_demand import SURPRISING, Sampling, Scoring, Style, sample_run, score_run
 from villanueva.runs import Run
@@ -111,14 +111,7 @@ def create_app(runs: list[Run]) -> FastAPI:
     def guess(request: GuessRequest) -> dict:
         run = chosen(request.run)
         with computing:
-            guesses = guess_labels(
-                run.model,
-                run.vocab,
-                run.labels,
-                request.names,
-                built(Guessing, request),
-                keep_accents=run.keep_accents,
-            )
+            guesses = guess_run(run, request.names, built(Guessing, request))
         return {"names": [guess.to_json() for guess in guesses]}
 
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
