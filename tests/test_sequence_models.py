@@ -269,10 +269,10 @@ def test_temperature_sharpens_the_next_character_distribution(name):
     # The decoding loop itself, one character deep: the first character drawn after the prefix
     # (whole names at this temperature could go on past any length limit, and be dropped).
     drawing, generator = Drawing(temperature=temperature), np.random.default_rng(3)
-    rows, _ = _generate(torch_steps(model), 2000, context, None, drawing, generator, 0)
-    share = sum((row or [0])[0] == top for row in rows) / len(rows)
+    ids, _ = _generate(torch_steps(model), 2000, context, None, drawing, generator, 0)
+    share = float(np.mean(ids[:, 0] == top))
     p = expected[top].item()
-    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(rows)) + 1e-3, (share, p)
+    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(ids)) + 1e-3, (share, p)
     assert sample_names(model, VOCAB, 20, seed=4) == sample_names(model, VOCAB, 20, seed=4)
     assert sample_names(model, VOCAB, 20, seed=4) != sample_names(model, VOCAB, 20, seed=5)
 

@@ -39,7 +39,7 @@ class Vocab:
         return [index[ch] for ch in text]
 
     def decode(self, ids) -> str:
-        return "".join(self.chars[i] for i in ids)
+        return "".join(map(self.chars.__getitem__, ids))
 
     def to_json(self) -> str:
         return json.dumps({"chars": list(self.chars)}, ensure_ascii=False)

@@ -136,17 +136,17 @@ def _rounds(steps: Steps, vocab, constraints, drawing, prefix_ids, label_weights
     while not report.complete and report.candidates < report.budget:
         size = _round_size(report)
         label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
-        rows, ended = _generate(
+        ids, lengths = _generate(
             steps, size, prefix_ids, label_ids, drawing, generator, longest - len(prefix_ids)
         )
+        ended = np.flatnonzero(lengths >= 0)
         report.candidates += size
         report.tested[length_rule] += size
-        report.passed[length_rule] += int(ended.sum())
-        labels = [None] * size if label_ids is None else label_ids.tolist()
+        report.passed[length_rule] += len(ended)
+        labels = [None] * len(ended) if label_ids is None else label_ids[ended].tolist()
         candidates = [
-            Sampled(constraints.starts_with + vocab.decode(ids), label)
-            for ids, label, complete in zip(rows, labels, ended.tolist())
-            if complete
+            Sampled(constraints.starts_with + name, label)
+            for name, label in zip(_decoded(ids[ended], lengths[ended], vocab), labels)
         ]
         found = _passing(candidates, rules, novelty, returned, report)[: report.asked - report.found]
         report.found += len(found)
@@ -218,13 +218,13 @@ def _generate(
     drawing: Drawing,
     generator: np.random.Generator,
     most: int,
-) -> tuple[list[list[int]], np.ndarray]:
-    """Ids of `count` continuations of the prefix, each up to its end token (0) or `most`
-    characters, and whether each ended: one that has not after `most` characters never will
-    within the limit, and is dropped from the batch then."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ids `(count, most + 1)` of `count` continuations of the prefix, each up to its end token (0)
+    or `most` characters, and the length of each, or -1 for one that has not ended: after `most`
+    characters it never will within the limit, and is dropped from the batch then."""
     state = steps.start(count, prefix_ids, label_ids)
     generated = np.zeros((count, most + 1), dtype=np.int64)
-    ended = np.zeros(count, dtype=bool)
+    lengths = np.full(count, -1)
     growing = np.arange(count)  # the rows of `generated` that have not ended
     for position in range(most + 1):
         logits = steps.logits(state).astype(np.float64) / drawing.temperature
@@ -234,12 +234,24 @@ def _generate(
         # batch's longest name is several times its average, and computing finished rows until
         # then would cost several times the work.
         going_on = next_ids != 0
-        ended[growing[~going_on]] = True
+        lengths[growing[~going_on]] = position
         if not going_on.any() or position == most:
             break
         growing = growing[going_on]
         state = steps.extend(state, next_ids, going_on)
-    return [_until_end(row) for row in generated.tolist()], ended
+    return generated, lengths
+
+
+def _decoded(ids: np.ndarray, lengths: np.ndarray, vocab: Vocab) -> list[str]:
+    """The text of each row of `ids`, `lengths` characters long."""
+    width = int(lengths.max(initial=0))  # no wider than the longest name
+    if len(vocab) > 256:
+        return [vocab.decode(row[:length]) for row, length in zip(ids[:, :width].tolist(), lengths.tolist())]
+    # One byte per id, decoded and mapped to the characters at once, then cut into names: a list of
+    # ints per name cost more than the model itself.
+    text = np.ascontiguousarray(ids[:, :width], dtype=np.uint8).tobytes().decode("latin-1")
+    text = text.translate(dict(enumerate(vocab.chars)))
+    return [text[i * width : i * width + length] for i, length in enumerate(lengths.tolist())]
 
 
 def _draw_labels(weights: np.ndarray, count: int, generator: np.random.Generator) -> np.ndarray:
@@ -276,7 +288,3 @@ def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
     # (A model whose weights hold NaN is refused when it is read; the clamp keeps ids in range anyway.)
     last = (cumulative < total).sum(axis=1)
     return np.minimum(np.minimum(drawn, last), cumulative.shape[1] - 1)
-
-
-def _until_end(ids: list[int]) -> list[int]:
-    return ids[: ids.index(0)] if 0 in ids else ids
