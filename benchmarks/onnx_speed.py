@@ -3,8 +3,8 @@
 1. names/s sampled through the one numpy sampler, the model step run by ONNX Runtime or by torch,
    for the bundled GRU (province-conditioned, labels from the prior), a default Transformer and an
    MLPv1 (`mlp-bn`), each trained here briefly so that names have realistic lengths;
-2. the wall time of `villanueva sample -n 20` (the bundled model) in a fresh process, with its
-   export and with the export hidden (the torch step), and of `villanueva --help`.
+2. the wall time of `villanueva sample -n 20` (the bundled model) and of `villanueva --help` in a
+   fresh process: what the install without torch is to bring down (both import torch today).
 
     python benchmarks/onnx_speed.py [--runs 3] [--names 20000]
 
@@ -12,7 +12,6 @@ Each side samples once untimed first; the figures are medians of --runs.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,15 +77,9 @@ def main() -> None:
             )
             print(f"| {title} | {onnx:,.0f} | {torch_:,.0f} | {onnx / torch_:.2f}x |")
 
-        # The torch step: the bundled run copied without its export.
-        without = Path(tmp) / "bundled-without-export"
-        shutil.copytree(load_run(None).path, without, ignore=shutil.ignore_patterns(EXPORT))
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or os.cpu_count())}
         sides = {
-            "`sample -n 20`, bundled model, ONNX Runtime": fresh_seconds("sample", "-n", "20", env=env),
-            "`sample -n 20`, the same run without its export (torch)": fresh_seconds(
-                "sample", str(without), "-n", "20", env=env
-            ),
+            "`sample -n 20`, bundled model": fresh_seconds("sample", "-n", "20", env=env),
             "`--help`": fresh_seconds("--help", env=env),
         }
         print(f"\n## 2. Wall time of a fresh process (median of {FRESH_PROCESSES})")
