@@ -8,10 +8,11 @@ from villanueva.cli.options import BUNDLED_HELP, run_path
 def add(commands):
     parser = commands.add_parser(
         "export",
-        help="write a run's model as ONNX, to invent and score names without PyTorch",
-        description="Write the run's decoding graph to RUN/model.onnx (or --out FILE), which sample, "
-        "score and guess then run with ONNX Runtime instead of PyTorch. Training writes it already; "
-        "this is for runs trained before, or for a copy elsewhere.",
+        help="write a run's model as ONNX, for ONNX Runtime (no PyTorch needed to run it)",
+        description="Write the run's decoding graph (the step that grows names one character at a "
+        "time, and scores them) to RUN/model.onnx, or --out FILE, for ONNX Runtime: the same logits as "
+        "PyTorch's within 1e-5. Training writes it already; this is for runs trained before it did, "
+        "or for a copy elsewhere. The bundled model ships with its own.",
     )
     parser.set_defaults(command=run, needs_run=False)
     parser.add_argument("run", type=Path, metavar="RUN", nargs="?", help=BUNDLED_HELP)

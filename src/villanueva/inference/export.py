@@ -1,5 +1,5 @@
 """A run's decoding graph exported to ONNX (`model.onnx` in the run directory), so that sampling,
-scoring and guessing need ONNX Runtime and numpy, not PyTorch.
+scoring and guessing can run on ONNX Runtime and numpy, without PyTorch.
 
 The graph is the model's `decoding_graph()` (models/base.py), with every batch dimension dynamic:
 a window model's forward pass over windows, or a whole-name model's `Reading` step, (ids, labels,

@@ -8,7 +8,7 @@
     metrics.jsonl      the initial loss, one JSON record per validation, then the RunResult
     samples.txt        names sampled from the final model
     checkpoint.safetensors  while training: everything needed to resume (removed when done)
-    model.onnx         the decoding graph, for ONNX Runtime: names without PyTorch (inference/export.py)
+    model.onnx         the decoding graph, exported for ONNX Runtime (inference/export.py)
 
 Every file is written atomically (runs.files), so a reader never sees a partial file.
 """
