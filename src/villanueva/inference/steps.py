@@ -17,6 +17,7 @@ sampler, and the model step is the only thing that differs between the two.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -87,10 +88,14 @@ class WindowSteps(Steps):
         return np.concatenate([state[keep], next_ids[keep, None]], axis=1)
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
-        # Every character's window and the end token's, name after name (start tokens before each).
+        # Every character's window and the end token's, name after name, cut from one stream of
+        # (block start tokens, the name, the end token) per name, as data/tensors.py cuts them.
         block = self.description.start_tokens
-        padded = [np.asarray([0] * block + row + [0]) for row in rows]
-        windows = np.concatenate([np.lib.stride_tricks.sliding_window_view(ids, block + 1) for ids in padded])
+        stream = np.fromiter(chain.from_iterable([0] * block + row + [0] for row in rows), dtype=np.int64)
+        starts = np.cumsum([0] + [block + len(row) + 1 for row in rows[:-1]])
+        is_target = np.ones(len(stream), dtype=bool)
+        is_target[(starts[:, None] + np.arange(block)).ravel()] = False  # the start tokens
+        windows = np.lib.stride_tricks.sliding_window_view(stream, block + 1)[is_target[block:]]
         distinct, row_of = distinct_windows(windows[:, :block], self.description.vocab_size)
         return _chosen(self.graph({"windows": distinct})[0][row_of], windows[:, block])
 
