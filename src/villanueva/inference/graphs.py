@@ -1,5 +1,5 @@
 """The two things that can run a model's decoding graph for the sampler (inference/steps.py): torch,
-on the module itself, or ONNX Runtime, on the module exported by `villanueva export` (runs/export.py)
+on the module itself, or ONNX Runtime, on the module exported by `villanueva export` (inference/export.py)
 with no torch at all. Both take and give numpy arrays."""
 
 import json
@@ -18,7 +18,7 @@ DESCRIPTION_KEY = "villanueva.decoding"  # the ONNX metadata entry that holds th
 def run_steps(run: Run) -> Steps:
     """The steps that sample and score a run: its torch model where it has one loaded, else its
     export (model.onnx), run by ONNX Runtime. (With both at hand torch goes first: on a 2-core CPU
-    it sampled the bundled GRU 1.3x and a Transformer 1.9x as fast; benchmarks/onnx_speed.py.)"""
+    it sampled the bundled GRU 1.4x and a Transformer 1.9x as fast; benchmarks/onnx_speed.py.)"""
     if run.model is not None:
         return torch_steps(run.model)
     export = run.path / EXPORT

@@ -116,7 +116,7 @@ class FullPrefixSteps(WindowSteps):
 
 
 @dataclass
-class Reading:
+class ReadingState:
     """Names being grown by a whole-name model: the logits of every name's next character, and
     the model's cache of what it has read of each (batch first)."""
 
@@ -126,16 +126,13 @@ class Reading:
 
 
 class ReadingSteps(Steps):
-    def start(self, count, prefix_ids, label_ids=None) -> Reading:
-        empty = {
-            name: np.zeros((count, *shape), np.float32) for name, shape in self.description.cache.items()
-        }
-        return self._read(self.started_ids(count, prefix_ids), empty, label_ids)
+    def start(self, count, prefix_ids, label_ids=None) -> ReadingState:
+        return self._read(self.started_ids(count, prefix_ids), self._empty_cache(count), label_ids)
 
-    def logits(self, state: Reading) -> np.ndarray:
+    def logits(self, state: ReadingState) -> np.ndarray:
         return state.logits
 
-    def extend(self, state: Reading, next_ids: np.ndarray, keep: np.ndarray) -> Reading:
+    def extend(self, state: ReadingState, next_ids: np.ndarray, keep: np.ndarray) -> ReadingState:
         cache = {name: array[keep] for name, array in state.cache.items()}
         labels = None if state.labels is None else state.labels[keep]
         return self._read(next_ids[keep, None], cache, labels)
@@ -150,21 +147,20 @@ class ReadingSteps(Steps):
         # Row-major boolean indexing fills name after name, so each stream is just the names joined.
         ids[is_name] = np.concatenate([[0, *row] for row in rows])
         targets[is_name] = np.concatenate([[*row, 0] for row in rows])
-        empty = self._empty_cache(len(rows))
-        inputs = (
-            {"ids": ids} | ({} if label_ids is None else {"labels": np.asarray(label_ids, np.int64)}) | empty
-        )
-        return _chosen(self.graph(inputs)[0][is_name], targets[is_name])
+        logits = self.graph(self._inputs(ids, self._empty_cache(len(rows)), label_ids))[0]
+        return _chosen(logits[is_name], targets[is_name])
 
     def _empty_cache(self, count: int) -> dict[str, np.ndarray]:
         return {name: np.zeros((count, *shape), np.float32) for name, shape in self.description.cache.items()}
 
-    def _read(self, ids: np.ndarray, cache: dict[str, np.ndarray], labels: np.ndarray | None) -> Reading:
+    def _read(self, ids: np.ndarray, cache: dict[str, np.ndarray], labels) -> "ReadingState":
+        logits, *after = self.graph(self._inputs(ids, cache, labels))
+        return ReadingState(logits[:, -1], dict(zip(cache, after)), labels)
+
+    def _inputs(self, ids: np.ndarray, cache: dict[str, np.ndarray], labels) -> dict[str, np.ndarray]:
         if bool(self.label_count) != (labels is not None):
             raise ValueError("label ids are needed by a conditioned model, and only by one")
-        inputs = {"ids": ids} | ({} if labels is None else {"labels": labels.astype(np.int64)}) | cache
-        logits, *after = self.graph(inputs)
-        return Reading(logits[:, -1], dict(zip(cache, after)), labels)
+        return {"ids": ids} | ({} if labels is None else {"labels": np.asarray(labels, np.int64)}) | cache
 
 
 def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
