@@ -74,3 +74,13 @@ def timed(function, *args, **kwargs):
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return result, time.perf_counter() - start
+
+
+def table(title: str, *columns: str) -> None:
+    """Print a markdown table's title and header: the first column left-aligned, the rest right."""
+    print(f"\n## {title}")
+    print(f"| {' | '.join(columns)} |\n|---|{'---:|' * (len(columns) - 1)}")
+
+
+def row(*cells: str) -> None:
+    print(f"| {' | '.join(cells)} |")

@@ -20,7 +20,7 @@ from faker import Faker
 
 from villanueva.faker import POOL_SIZE, Municipalities
 
-from common import machine_line, median, timed
+from common import machine_line, median, row, table, timed
 
 FRESH_PROCESSES = 3
 COLD = """
@@ -70,12 +70,16 @@ def main() -> None:
     fake.municipality()  # the model, loaded once in this process
     new_province = median([timed(fake.municipality, province=name)[1] for name in NEW_PROVINCES])
 
-    print(f"\n## First call of a fresh process (median of {FRESH_PROCESSES} processes)")
-    print("| call | seconds | vs city() |\n|---|---:|---:|")
-    print(f"| Faker es_ES `city()` | {city:.2f} | 1.0x |")
+    table(
+        f"First call of a fresh process (median of {FRESH_PROCESSES} processes)",
+        "call",
+        "seconds",
+        "vs city()",
+    )
+    row("Faker es_ES `city()`", f"{city:.2f}", "1.0x")
     for title, seconds in first.items():
-        print(f"| `{title}` | {seconds:.2f} | {seconds / city:.1f}x |")
-    print(f"| `municipality(province=...)`, new province, model loaded | {new_province:.2f} | |")
+        row(f"`{title}`", f"{seconds:.2f}", f"{seconds / city:.1f}x")
+    row("`municipality(province=...)`, new province, model loaded", f"{new_province:.2f}", "")
 
     sides = {
         "Faker es_ES `city()`": fake.city,
@@ -85,10 +89,10 @@ def main() -> None:
     }
     rates = {title: calls_per_second(function, args.calls, args.runs) for title, function in sides.items()}
     base = rates["Faker es_ES `city()`"]
-    print(f"\n## Calls per second, one name per call (median of {args.runs} rounds of {args.calls:,})")
-    print("| call | calls/s | µs per call | vs city() |\n|---|---:|---:|---:|")
+    heading = f"Calls per second, one name per call (median of {args.runs} rounds of {args.calls:,})"
+    table(heading, "call", "calls/s", "µs per call", "vs city()")
     for title, rate in rates.items():
-        print(f"| {title} | {rate:,.0f} | {1e6 / rate:.1f} | {rate / base:.2f}x |")
+        row(title, f"{rate:,.0f}", f"{1e6 / rate:.1f}", f"{rate / base:.2f}x")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from villanueva.runs import load_run
 from villanueva.runs.run import EXPORT
 from villanueva.training import resolve
 
-from common import median, parser, setup, timed
+from common import median, parser, row, setup, table, timed
 
 FRESH_PROCESSES = 5
 TRAINED = {  # (model, steps): short trainings on the embedded list, for realistic name lengths
@@ -68,24 +68,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = {"bundled GRU (province-conditioned)": load_run(None)}
         runs |= {title: trained(Path(tmp), model, steps) for title, (model, steps) in TRAINED.items()}
-        print(f"\n## 1. Names/s sampled, {args.names:,} names (median of {args.runs})")
-        print("| model | ONNX Runtime | torch | ratio |\n|---|---:|---:|---:|")
+        table(
+            f"1. Names/s sampled, {args.names:,} names (median of {args.runs})",
+            "model",
+            "ONNX Runtime",
+            "torch",
+            "ratio",
+        )
         for title, run in runs.items():
             onnx, torch_ = (
                 rates(steps, run, args.names, args.runs)
                 for steps in (onnx_steps(run.path / EXPORT), torch_steps(run.model))
             )
-            print(f"| {title} | {onnx:,.0f} | {torch_:,.0f} | {onnx / torch_:.2f}x |")
+            row(title, f"{onnx:,.0f}", f"{torch_:,.0f}", f"{onnx / torch_:.2f}x")
 
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or os.cpu_count())}
         sides = {
             "`sample -n 20`, bundled model": fresh_seconds("sample", "-n", "20", env=env),
             "`--help`": fresh_seconds("--help", env=env),
         }
-        print(f"\n## 2. Wall time of a fresh process (median of {FRESH_PROCESSES})")
-        print("| command | seconds |\n|---|---:|")
+        table(f"2. Wall time of a fresh process (median of {FRESH_PROCESSES})", "command", "seconds")
         for title, seconds in sides.items():
-            print(f"| {title} | {seconds:.2f} |")
+            row(title, f"{seconds:.2f}")
 
 
 if __name__ == "__main__":
