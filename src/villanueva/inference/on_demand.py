@@ -120,8 +120,9 @@ def sample_run(
     `losses` adds each name's loss per character (one scoring pass per batch)."""
     weights = run.label_weights(style.label)
     known = run.names
+    steps = run_steps(run)  # one decoding graph for the sampling and the losses
     batches = sample(
-        run_steps(run),
+        steps,
         run.vocab,
         sampling.count,
         constraints.cleaned(run.vocab, run.keep_accents),
@@ -132,14 +133,14 @@ def sample_run(
         budget=sampling.budget,
         report=report,
     )
-    return _described(run, batches, known, losses)
+    return _described(run, steps, batches, known, losses)
 
 
-def _described(run: Run, batches, known: set[str], losses: bool) -> Iterator[list[SampledName]]:
+def _described(run: Run, steps, batches, known: set[str], losses: bool) -> Iterator[list[SampledName]]:
     for batch in batches:
         names = [sampled.name for sampled in batch]
         label_ids = None if run.labels is None else [sampled.label_id for sampled in batch]
-        totals = log_likelihoods(run_steps(run), run.vocab, names, label_ids).tolist() if losses else None
+        totals = log_likelihoods(steps, run.vocab, names, label_ids).tolist() if losses else None
         yield [
             SampledName(
                 sampled.name,
