@@ -220,15 +220,18 @@ def test_existing_out_directory_is_never_overwritten(cli, tiny_run):
 
 
 def test_damaged_run_files(cli, tiny_run, tmp_path):
-    for name, damage in [
-        ("model.safetensors", b"\x00\x01 not safetensors"),
-        ("config.json", b"{ truncated"),
-        ("vocab.json", b'{"chars": [".", "a"]}'),
+    # eval reads the export (model.onnx), export the weights (model.safetensors).
+    for command, name, damage in [
+        ("export", "model.safetensors", b"\x00\x01 not safetensors"),
+        ("eval", "model.onnx", b"\x00\x01 not onnx"),
+        ("eval", "config.json", b"{ truncated"),
+        ("eval", "vocab.json", b'{"chars": [".", "a"]}'),
+        ("export", "vocab.json", b'{"chars": [".", "a"]}'),
     ]:
-        damaged = tmp_path / name
+        damaged = tmp_path / f"{command}-{name}"
         shutil.copytree(tiny_run, damaged)
         (damaged / name).write_bytes(damage)
-        assert_one_line_error(cli("eval", str(damaged)))
+        assert_one_line_error(cli(command, str(damaged)))
 
 
 def assert_one_line_error(result):
@@ -241,7 +244,7 @@ def assert_one_line_error(result):
 def test_threads_are_set_from_the_option_and_a_bad_count_is_one_line(cli):
     import torch
 
-    from villanueva.training import use_threads
+    from villanueva.machine import use_threads
 
     before = torch.get_num_threads()
     try:

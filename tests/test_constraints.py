@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from villanueva.data import Vocab, context_windows
+from villanueva.data import Vocab
+from villanueva.data.tensors import context_windows
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, SampleReport, sample
 from villanueva.inference.sample import _cumulative_probabilities
@@ -153,7 +154,7 @@ def test_surprisals_add_up_to_the_names_loss_with_the_label_summed_out():
     torch.manual_seed(0)
     vocab = Vocab.from_names(NAMES)
     model = build_model("gru", make_config("gru", emb_dim=8, hidden=16), len(vocab), 3).double().eval()
-    weights = torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64)
+    weights = np.array([0.5, 0.3, 0.2])
     surprisals = character_surprisals(model, vocab, NAMES, weights)
     totals = mixture_log_likelihoods(model, vocab, NAMES, weights)
     assert [len(s) for s in surprisals] == [len(n) + 1 for n in NAMES]

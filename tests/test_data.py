@@ -6,8 +6,8 @@ import random
 import pytest
 import torch
 
-from villanueva.data import EMBEDDED, Vocab, context_windows, load_corpus, split_names
-from villanueva.data.tensors import id_dtype
+from villanueva.data import EMBEDDED, Vocab, load_corpus, split_names
+from villanueva.data.tensors import context_windows, id_dtype
 from villanueva.errors import UserError
 from villanueva.training.examples import characters
 

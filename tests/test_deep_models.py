@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from villanueva.data import Vocab, context_windows, load_corpus, split_names
+from villanueva.data import Vocab, load_corpus, split_names
+from villanueva.data.tensors import context_windows
 from villanueva.diagnostics import take_snapshot
 from villanueva.models import build_model, make_config
 from villanueva.models.layers import BatchNorm1d, Linear

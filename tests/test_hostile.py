@@ -128,7 +128,7 @@ def test_a_config_json_asking_for_a_huge_model_is_refused(cli, tiny_run, tmp_pat
     config = json.loads((damaged / CONFIG).read_text())
     config["model_config"]["hidden"] = 10**9
     (damaged / CONFIG).write_text(json.dumps(config))
-    assert "memory" in one_line(cli("sample", str(damaged), "-n", "2"))
+    assert "memory" in one_line(cli("export", str(damaged)))
 
 
 def test_a_name_of_a_megabyte_is_refused_with_the_count_and_the_limit(cli, tmp_path):
@@ -197,7 +197,7 @@ def test_weights_of_nan_are_refused_as_damaged(cli, tiny_run, tmp_path):
         name: torch.full_like(t, float("nan")) if t.is_floating_point() else t for name, t in state.items()
     }
     run = damaged_copy(tiny_run, tmp_path, WEIGHTS, safetensors.torch.save(state))
-    assert "NaN" in one_line(cli("sample", str(run), "-n", "2"))
+    assert "NaN" in one_line(cli("export", str(run)))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from villanueva.data import Vocab, context_windows
+from villanueva.data import Vocab
+from villanueva.data.tensors import context_windows
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, sample, sample_names, score_names
 from villanueva.inference.on_demand import Sampling

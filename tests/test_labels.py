@@ -4,6 +4,7 @@ marginal losses, guessing (on a tiny list where the answer is known) and samplin
 import csv
 import random
 
+import numpy as np
 import pytest
 import torch
 
@@ -102,13 +103,11 @@ def test_an_unknown_label_names_the_closest(province_labels):
 
 def test_label_weights_keep_the_prior_within_a_group(province_labels):
     weights = province_labels.weights("Galicia")
-    chosen = weights.nonzero().flatten().tolist()
+    chosen = np.flatnonzero(weights).tolist()
     assert sorted(province_labels.names[i] for i in chosen) == ["A Coruña", "Lugo", "Ourense", "Pontevedra"]
-    assert weights.sum().item() == pytest.approx(1)
+    assert weights.sum() == pytest.approx(1)
     prior = province_labels.prior()
-    assert weights[chosen[0]] / weights[chosen[1]] == pytest.approx(
-        (prior[chosen[0]] / prior[chosen[1]]).item()
-    )
+    assert weights[chosen[0]] / weights[chosen[1]] == pytest.approx(prior[chosen[0]] / prior[chosen[1]])
 
 
 def test_labels_round_trip_through_json(province_labels):
@@ -215,7 +214,7 @@ def test_the_marginal_likelihood_sums_the_label_out(regions_run):
     per_label = label_log_likelihoods(run.model, run.vocab, names, [0, 1])
     prior = run.labels.prior()
     expected = [
-        -float(torch.logsumexp(per_label[i] + prior.log(), 0)) / (len(name) + 1)
+        -float(torch.logsumexp(torch.from_numpy(per_label[i] + np.log(prior)), 0)) / (len(name) + 1)
         for i, name in enumerate(names)
     ]
     scored = [loss for _, loss in score_names(run.model, run.vocab, names, label_weights=prior)]
@@ -226,7 +225,8 @@ def test_the_marginal_likelihood_sums_the_label_out(regions_run):
     ]
     assert north[0] < scored[0] and north[1] > scored[1]
     assert marginal_loss(run.model, run.vocab, names, run.labels) == pytest.approx(
-        -float(torch.logsumexp(per_label + prior.log(), 1).sum()) / (len("zuxa") + len("lomas") + 2)
+        -float(torch.logsumexp(torch.from_numpy(per_label + np.log(prior)), 1).sum())
+        / (len("zuxa") + len("lomas") + 2)
     )
 
 

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from villanueva.data import Vocab, context_windows
+from villanueva.data import Vocab
+from villanueva.data.tensors import context_windows
 from villanueva.models import build_model, make_config
 from villanueva.models.base import WindowModel
 from villanueva.training import names_loss, split_loss

@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from villanueva.data import Vocab, load_corpus, split_names, whole_names
+from villanueva.data import Vocab, load_corpus, split_names
+from villanueva.data.tensors import whole_names
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, sample, sample_names, score_names
 from villanueva.inference.graphs import full_prefix_steps, torch_steps

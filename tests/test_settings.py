@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from villanueva.errors import UserError
-from villanueva.runs import RunRecord, RunResult, read_result, read_run_setup
+from villanueva.runs import RunRecord, RunResult, read_result
+from villanueva.runs.model import read_run_setup
 from villanueva.training import PRESETS, Settings, TrainConfig, changes, resolve
 
 

@@ -13,6 +13,7 @@ PACKAGE = Path(villanueva.__file__).parent
 # The flow, first to last; a module may import its own stage and earlier ones only.
 STAGES = [
     "errors",
+    "machine",
     "schema",
     "data",
     "models",

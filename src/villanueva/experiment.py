@@ -14,8 +14,8 @@ from villanueva.data import DataOptions, LabelSet, Split, Vocab, split_names
 from villanueva.errors import UserError
 from villanueva.inference import marginal_losses, sample_names
 from villanueva.inference.export import export_model
-from villanueva.models import NameModel, build_model
-from villanueva.models.base import model_device
+from villanueva.models import build_model
+from villanueva.models.base import NameModel, model_device
 from villanueva.models.size import planned, require_fits, training_bytes
 from villanueva.runs import (
     DataRecord,
@@ -23,10 +23,9 @@ from villanueva.runs import (
     RunRecord,
     RunResult,
     RunWriter,
-    read_checkpoint,
     read_metrics,
-    read_run_setup,
 )
+from villanueva.runs.model import read_checkpoint, read_run_setup
 from villanueva.runs.run import CHECKPOINT, EXPORT
 from villanueva.training import (
     Callbacks,

@@ -12,15 +12,16 @@
 
 Faker calls a provider once per value and expects microseconds, while the model invents names
 by the thousand in one pass. So each call draws from a pool: the first call for a province (or
-for none) has the model invent POOL_SIZE new names from a fixed seed, kept for the process (0.3 s;
-the first call of a process also loads torch and the model, 2 s), and every call picks one of
+for none) has the model invent POOL_SIZE new names from a fixed seed, kept for the process, and
+every call picks one of
 them with Faker's own random generator. Faker's seed therefore decides the sequence alone:
 `Faker.seed(n)` or `fake.seed_instance(n)` gives the same names whatever was asked for before. A
 pool holds distinct names, so `fake.unique` can hand out nearly all of them.
 
 Invented names are in ASCII without apostrophes, as the bundled model learned them ("Caldes
 Destrac"); real ones come from the embedded list as it writes them ("Caldes d'Estrac").
-Importing this module is light: torch and the model load on first use.
+Importing this module is light: the model loads on first use. It runs on ONNX Runtime, so the
+base install, without PyTorch, is enough.
 """
 
 import functools
@@ -87,17 +88,7 @@ def _bundled() -> "villanueva.TrainedModel":
 
 
 def _invented(province: str | None) -> list[str]:
-    import torch  # loaded with the model by now
-
-    # One thread while the pool is made: its batches are too small to gain from a second one, and
-    # a thread on a core that another process keeps busy stalls every step (2,000 names in 0.3 s
-    # with one thread beside a busy process, 8 s with two).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        sampled = _bundled().sample(POOL_SIZE, label=province, seed=POOL_SEED, new_only=True, losses=False)
-    finally:
-        torch.set_num_threads(threads)
+    sampled = _bundled().sample(POOL_SIZE, label=province, seed=POOL_SEED, new_only=True, losses=False)
     return [_capitalised(name) for name in sampled.names if WELL_FORMED.fullmatch(name)]
 
 
@@ -113,7 +104,7 @@ def _capitalised(name: str) -> str:
 @functools.cache
 def _embedded() -> tuple[list[str], list[str], "LabelSet"]:
     """The embedded list's names as written, their provinces, and those provinces as labels."""
-    # Imported here: villanueva.data brings torch, which importing this module should not cost.
+    # Imported here: reading the embedded list is what the first real name costs, not the import.
     from villanueva.data import LabelSet
     from villanueva.data.clean import written_form
     from villanueva.data.corpus import read_embedded

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from villanueva.data import DataOptions
 from villanueva.errors import UserError, unknown
-from villanueva.experiment import train_run
-from villanueva.training import Preset, Settings, TrainConfig, TrainingInterrupted, resolve, use_threads
+from villanueva.machine import use_threads
+from villanueva.training import Preset, Settings, TrainConfig, resolve
 
 # name -> (kind, low, high) for numbers (log-uniform when the range spans a factor of 4 or more),
 # or a list to choose from. Training settings and model options side by side; lengths in epochs,
@@ -276,6 +276,8 @@ def _first_line(error: Exception) -> str:
 def _work(request: TuneRequest, worker: int, limit: int | None, deadline: float | None, on_trial) -> None:
     """One more process of the search (spawned: a fresh interpreter, one thread). SIGTERM from
     the first process, or Ctrl-C, stops its trial as it stops any training: after a checkpoint."""
+    from villanueva.training import TrainingInterrupted  # torch: loaded by what trains, not by `--help`
+
     try:
         _search(request, open_study(request), worker, limit, deadline, on_trial)
     except (TrainingInterrupted, KeyboardInterrupt):
@@ -316,6 +318,8 @@ class _OutOfTime(Exception):
 
 
 def _objective(request: TuneRequest, trial, deadline: float | None) -> float:
+    from villanueva.experiment import train_run  # torch: loaded by what trains, not by `--help`
+
     model = trial.suggest_categorical("model", list(request.models))
     values = {name: _suggest(trial, f"{model}.{name}", space) for name, space in SPACES[model].items()}
     settings = _settings(model, values, request.data.conditioned)

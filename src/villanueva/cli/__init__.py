@@ -4,8 +4,10 @@ One module per command, each with `add(commands)`, which declares its parser, an
 which calls the library and prints; adding a command is one module and one line in COMMANDS
 (`commands.py`). Option groups that several commands share live in `options.py`.
 
-This module imports nothing heavy at the top: torch loads inside `main`, where Ctrl-C, SIGTERM
-and SIGHUP are already one line and a conventional exit status, even during start-up.
+This module imports nothing heavy at the top: what a command needs loads inside `main`, where
+Ctrl-C, SIGTERM and SIGHUP are already one line and a conventional exit status, even during
+start-up. Sampling, scoring and guessing never load torch; a command that needs it, on an install
+without it, is one line that says how to add it.
 """
 
 import os
@@ -13,6 +15,9 @@ import shlex
 import signal
 import sys
 
+# What the [train] extra adds, as a user would name it: a command that imports one of them on an
+# install without it is refused in one line.
+TRAINING_MODULES = {"torch": "PyTorch", "matplotlib": "matplotlib", "onnx": "the onnx package"}
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
 
 
@@ -43,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     from villanueva.errors import UserError, flag
 
     previous = _handle(STOPPING_SIGNALS)
+    args = None
     try:
         from villanueva.cli.commands import build_parser
-        from villanueva.training import use_threads
+        from villanueva.machine import use_threads
 
         args = build_parser().parse_args(argv)
         args.command_line = shlex.join(["villanueva", *(sys.argv[1:] if argv is None else argv)])
@@ -53,6 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         return args.command(args) or 0
     except UserError as error:
         print(f"villanueva: error: {error.worded(flag)}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if error.name not in TRAINING_MODULES:
+            raise
+        from villanueva.machine import TRAIN_EXTRA
+
+        command = f"villanueva {args.command_name}" if args is not None else "villanueva"
+        print(
+            f"villanueva: error: {command} needs {TRAINING_MODULES[error.name]}: {TRAIN_EXTRA}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as stop:
         signum = getattr(stop, "signum", signal.SIGINT)

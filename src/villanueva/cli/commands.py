@@ -36,7 +36,9 @@ COMMANDS = (
 
 def build_parser() -> Parser:
     parser = Parser(prog="villanueva", description="Learn a list of names; invent new ones like them.")
-    subcommands = parser.add_subparsers(title="commands", required=True, parser_class=Parser)
+    subcommands = parser.add_subparsers(
+        title="commands", dest="command_name", required=True, parser_class=Parser
+    )
     for command in COMMANDS:
         add_threads_option(command.add(subcommands))
     return parser

@@ -12,9 +12,8 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.inference import evaluate_run
-    from villanueva.runs import load_run
-    from villanueva.training import resolve_device
+    from villanueva.runs import open_run
 
-    for part, loss in evaluate_run(load_run(run_path(args), resolve_device(args.device))).items():
+    for part, loss in evaluate_run(open_run(run_path(args), args.device)).items():
         print(f"{part} loss {loss:.4f}")
     return 0

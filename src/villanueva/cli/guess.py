@@ -20,11 +20,10 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.inference.guess import guess_run
-    from villanueva.runs import load_run
-    from villanueva.training import resolve_device
+    from villanueva.runs import open_run
 
     names = read_names(args, "place")
-    trained = load_run(run_path(args), resolve_device(args.device))
+    trained = open_run(run_path(args), args.device)
     guessing = build(Guessing, args)
     writer = RecordWriter(args.format, ["name", "rank", "label", "probability"], guessed_line)
     for start in range(0, len(names), NAMES_PER_CALL):

@@ -14,10 +14,10 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.errors import UserError
-    from villanueva.runs import load_run
+    from villanueva.runs import read_run
 
     path = run_path(args)
-    labels = load_run(path).labels
+    labels = read_run(path).labels
     if labels is None:
         raise UserError(
             f"{path or 'the bundled model'} is not conditioned on labels; "

@@ -34,10 +34,9 @@ def add(commands):
 def run(args) -> int:
     from villanueva.inference import SampleReport
     from villanueva.inference.on_demand import sample_run
-    from villanueva.runs import load_run
-    from villanueva.training import resolve_device
+    from villanueva.runs import open_run
 
-    trained = load_run(run_path(args), resolve_device(args.device))
+    trained = open_run(run_path(args), args.device)
     options = [build(cls, args) for cls in (Sampling, Style, Constraints, Drawing)]
     report = SampleReport()
     columns = ["name", "loss", *(["label"] if trained.labels is not None else []), "known"]

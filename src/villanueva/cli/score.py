@@ -22,11 +22,10 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.inference.on_demand import score_run
-    from villanueva.runs import load_run
-    from villanueva.training import resolve_device
+    from villanueva.runs import open_run
 
     names = read_names(args, "score")
-    trained = load_run(run_path(args), resolve_device(args.device))
+    trained = open_run(run_path(args), args.device)
     style, scoring = build(Style, args), build(Scoring, args)
     columns = ["name", "loss", "known", *(["surprisals"] if scoring.explain else [])]
     writer = RecordWriter(args.format, columns, explained if scoring.explain else scored_line)

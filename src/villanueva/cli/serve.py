@@ -26,8 +26,7 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.errors import UserError
-    from villanueva.runs import load_run
-    from villanueva.training import resolve_device
+    from villanueva.runs import open_run
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
@@ -39,8 +38,8 @@ def run(args) -> int:
         raise UserError(
             f"serve needs the web extra ({error.name} is missing): pip install 'villanueva[web]'"
         ) from None
-    device = resolve_device(args.device)
-    runs = [load_run(path, device) for path in args.runs or [None]]  # a bad run is refused here, at start
+    # A bad run is refused here, at start.
+    runs = [open_run(path, args.device) for path in args.runs or [None]]
     print(f"villanueva: serving {len(runs)} run(s) at http://{args.host}:{args.port}", flush=True)
     try:
         uvicorn.run(create_app(runs), host=args.host, port=args.port, log_level="warning")

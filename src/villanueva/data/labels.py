@@ -12,7 +12,7 @@ import difflib
 import unicodedata
 from dataclasses import dataclass, field
 
-import torch
+import numpy as np
 
 from villanueva.errors import UserError
 
@@ -120,17 +120,17 @@ class LabelSet:
         index = {name: i for i, name in enumerate(self.names)}
         return [index[label] for label in labels]
 
-    def prior(self) -> torch.Tensor:
+    def prior(self) -> np.ndarray:
         """P(label): training frequencies, plus one for each label so that none is impossible."""
-        counts = torch.tensor(self.counts, dtype=torch.float64) + 1
+        counts = np.asarray(self.counts, dtype=np.float64) + 1
         return counts / counts.sum()
 
-    def weights(self, text: str | None = None) -> torch.Tensor:
+    def weights(self, text: str | None = None) -> np.ndarray:
         """Which label to give a name: the prior, or the prior within the label or group `text`."""
         prior = self.prior()
         if text is None:
             return prior
-        chosen = torch.zeros_like(prior)
+        chosen = np.zeros_like(prior)
         members = self.members(text)
         chosen[members] = prior[members]
         return chosen / chosen.sum()

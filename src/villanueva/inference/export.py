@@ -18,7 +18,7 @@ import torch
 
 from villanueva.errors import UserError
 from villanueva.inference.graphs import DESCRIPTION_KEY
-from villanueva.models import NameModel
+from villanueva.models.base import NameModel
 from villanueva.runs import files
 from villanueva.runs.run import EXPORT, load_run
 

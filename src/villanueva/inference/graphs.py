@@ -10,15 +10,16 @@ import numpy as np
 
 from villanueva.errors import UserError
 from villanueva.inference.steps import FullPrefixSteps, Graph, GraphDescription, Steps, steps
+from villanueva.machine import chosen_threads
 from villanueva.runs.run import EXPORT, Run
 
 DESCRIPTION_KEY = "villanueva.decoding"  # the ONNX metadata entry that holds the GraphDescription
 
 
 def run_steps(run: Run) -> Steps:
-    """The steps that sample and score a run: its torch model where it has one loaded, else its
-    export (model.onnx), run by ONNX Runtime. (With both at hand torch goes first: on a 2-core CPU
-    it sampled the bundled GRU 1.4x and a Transformer 1.9x as fast; benchmarks/onnx_speed.py.)"""
+    """The steps that sample and score a run: its torch model where one is loaded (load_run),
+    else its export (model.onnx), run by ONNX Runtime. (open_run loads the torch model only where
+    the export cannot serve; with both at hand torch goes first.)"""
     if run.model is not None:
         return torch_steps(run.model)
     export = run.path / EXPORT
@@ -76,6 +77,7 @@ def onnx_steps(path: Path) -> Steps:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: its shape warnings are about the traced example
+    options.intra_op_num_threads = chosen_threads()  # as torch would have (machine.use_threads)
     try:
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # ORT raises its own exception types, one per failure

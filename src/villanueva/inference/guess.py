@@ -7,17 +7,20 @@ label that groups others (a community, for a province run) gets the sum of its m
 """
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 
 from villanueva.data import LabelSet, Vocab
 from villanueva.errors import UserError, parameter
 from villanueva.inference.graphs import run_steps
-from villanueva.inference.score import cleaned_names, label_log_likelihoods
+from villanueva.inference.score import cleaned_names, label_log_likelihoods, logsumexp
 from villanueva.inference.steps import Steps
-from villanueva.models.base import NameModel
 from villanueva.runs import Run
 from villanueva.schema import check, setting
+
+if TYPE_CHECKING:
+    from villanueva.models.base import NameModel  # or its export's Steps: no torch needed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,15 +66,15 @@ class GuessedLabel:
 
 
 def label_posteriors(
-    model: NameModel | Steps, vocab: Vocab, labels: LabelSet, names: list[str]
-) -> torch.Tensor:
+    model: "NameModel | Steps", vocab: Vocab, labels: LabelSet, names: list[str]
+) -> np.ndarray:
     """P(label | name) for each (already cleaned) name and each label: float64 `(N, labels)`."""
-    joint = label_log_likelihoods(model, vocab, names, list(range(len(labels)))) + labels.prior().log()
-    return joint.softmax(dim=1)
+    joint = label_log_likelihoods(model, vocab, names, list(range(len(labels)))) + np.log(labels.prior())
+    return np.exp(joint - logsumexp(joint, axis=1)[:, None])
 
 
 def guess_labels(
-    model: NameModel | Steps,
+    model: "NameModel | Steps",
     vocab: Vocab,
     labels: LabelSet | None,
     names: list[str],
@@ -90,10 +93,11 @@ def guess_labels(
     cleaned = cleaned_names(names, vocab, keep_accents)
     posteriors = label_posteriors(model, vocab, labels, cleaned)
     names_of, posteriors = _grouped(labels, posteriors, by)
-    best = posteriors.topk(min(top, len(names_of)), dim=1)
+    # Most probable first; a stable sort keeps ties in the labels' order.
+    best = np.argsort(-posteriors, axis=1, kind="stable")[:, :top]
     return [
-        Guess(name, [(names_of[i], p) for i, p in zip(ids, probabilities)])
-        for name, ids, probabilities in zip(cleaned, best.indices.tolist(), best.values.tolist())
+        Guess(name, [(names_of[i], float(row[i])) for i in ids])
+        for name, ids, row in zip(cleaned, best.tolist(), posteriors)
     ]
 
 
@@ -102,7 +106,7 @@ def guess_run(run: Run, names: list[str], guessing: Guessing = Guessing()) -> li
     return guess_labels(run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents)
 
 
-def _grouped(labels: LabelSet, posteriors: torch.Tensor, by: str | None) -> tuple[list[str], torch.Tensor]:
+def _grouped(labels: LabelSet, posteriors: np.ndarray, by: str | None) -> tuple[list[str], np.ndarray]:
     if by is None or by == labels.kind:
         return labels.names, posteriors
     if not labels.groups or by != "community":
@@ -111,7 +115,7 @@ def _grouped(labels: LabelSet, posteriors: torch.Tensor, by: str | None) -> tupl
             + (" or community" if labels.groups else "")
         )
     groups = list(labels.groups)
-    member_of = torch.zeros(len(labels), len(groups), dtype=posteriors.dtype)
+    member_of = np.zeros((len(labels), len(groups)), dtype=posteriors.dtype)
     for column, members in enumerate(labels.groups.values()):
         member_of[labels.ids(members), column] = 1
     return groups, posteriors @ member_of

@@ -30,7 +30,7 @@ from villanueva.inference.steps import Steps
 from villanueva.schema import check, setting
 
 if TYPE_CHECKING:
-    from villanueva.models import NameModel
+    from villanueva.models.base import NameModel
 
 CHUNK = 16_384  # names generated together: bounds the memory of a round
 MIN_BUDGET, BUDGET_PER_NAME = 100_000, 100  # candidate names drawn at most, by default

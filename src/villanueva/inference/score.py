@@ -7,15 +7,18 @@ itself sums the label out: P(name) = sum over labels of P(label) P(name | label)
 prior or any other weights (those of one community's provinces, say).
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from villanueva.data import LabelSet, Split, Vocab, clean_name
 from villanueva.data.corpus import MAX_NAME_LENGTH
 from villanueva.errors import UserError
 from villanueva.inference.graphs import as_steps
 from villanueva.inference.steps import Steps
-from villanueva.models.base import NameModel
+
+if TYPE_CHECKING:
+    from villanueva.models.base import NameModel  # or its export's Steps: no torch needed
 
 PADDED_CHARACTERS_PER_PASS = 32_768  # bounds the memory of one forward pass, however many names
 
@@ -37,22 +40,22 @@ def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[st
     return cleaned
 
 
-def log_likelihoods(model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids=None) -> torch.Tensor:
+def log_likelihoods(model: "NameModel | Steps", vocab: Vocab, names: list[str], label_ids=None) -> np.ndarray:
     """log P(name), or log P(name | label) for a conditioned model, of each name: float64 `(N,)`."""
-    totals = torch.empty(len(names), dtype=torch.float64)
+    totals = np.empty(len(names), dtype=np.float64)
     for rows, lengths, scored in _scored(model, vocab, names, label_ids):
-        owner = torch.repeat_interleave(torch.arange(len(rows)), torch.tensor(lengths))
-        totals[rows] = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, owner, scored)
+        starts = np.cumsum([0, *lengths[:-1]])
+        totals[rows] = np.add.reduceat(scored.astype(np.float64), starts)
     return totals
 
 
 def character_log_likelihoods(
-    model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids=None
-) -> list[torch.Tensor]:
+    model: "NameModel | Steps", vocab: Vocab, names: list[str], label_ids=None
+) -> list[np.ndarray]:
     """log P(character | the name before it) of each character and the end token of each name."""
-    characters: list[torch.Tensor] = [torch.empty(0)] * len(names)
+    characters: list[np.ndarray] = [np.empty(0)] * len(names)
     for rows, lengths, scored in _scored(model, vocab, names, label_ids):
-        for row, values in zip(rows, scored.split(lengths)):
+        for row, values in zip(rows, np.split(scored.astype(np.float64), np.cumsum(lengths)[:-1])):
             characters[row] = values
     return characters
 
@@ -65,7 +68,7 @@ def _scored(model, vocab: Vocab, names: list[str], label_ids):
         chunk = [names[i] for i in rows]
         labels = None if label_ids is None else np.array([label_ids[i] for i in rows])
         scored = steps.log_probabilities([vocab.encode(name) for name in chunk], labels)
-        yield rows, [len(name) + 1 for name in chunk], torch.from_numpy(scored)
+        yield rows, [len(name) + 1 for name in chunk], scored
 
 
 def _passes(names: list[str]):
@@ -87,29 +90,29 @@ def _passes(names: list[str]):
 
 
 def label_log_likelihoods(
-    model: NameModel | Steps, vocab: Vocab, names: list[str], label_ids: list[int]
-) -> torch.Tensor:
+    model: "NameModel | Steps", vocab: Vocab, names: list[str], label_ids: list[int]
+) -> np.ndarray:
     """log P(name | label) of every name under every one of `label_ids`: `(N, len(label_ids))`,
     all (name, label) pairs scored together, so that a few names fill a pass too."""
     pairs = [name for name in names for _ in label_ids]
     totals = log_likelihoods(model, vocab, pairs, label_ids * len(names))
-    return totals.view(len(names), len(label_ids))
+    return totals.reshape(len(names), len(label_ids))
 
 
 def mixture_log_likelihoods(
-    model: NameModel | Steps, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None
-) -> torch.Tensor:
+    model: "NameModel | Steps", vocab: Vocab, names: list[str], label_weights: np.ndarray | None
+) -> np.ndarray:
     """log P(name): of an unconditioned model (`label_weights` None), or of a conditioned one with
     its label drawn from `label_weights` (non-negative, summing to 1)."""
     if label_weights is None:
         return log_likelihoods(model, vocab, names)
-    chosen = label_weights.nonzero().flatten()
-    joint = label_log_likelihoods(model, vocab, names, chosen.tolist()) + label_weights[chosen].double().log()
-    return joint.logsumexp(dim=1)
+    chosen = np.flatnonzero(label_weights)
+    joint = label_log_likelihoods(model, vocab, names, chosen.tolist()) + np.log(label_weights[chosen])
+    return logsumexp(joint, axis=1)
 
 
 def character_surprisals(
-    model: NameModel | Steps, vocab: Vocab, names: list[str], label_weights: torch.Tensor | None = None
+    model: "NameModel | Steps", vocab: Vocab, names: list[str], label_weights: np.ndarray | None = None
 ) -> list[list[float]]:
     """-ln P(character | the characters before it) of each character and end token of each name:
     how surprising the model finds it. With `label_weights`, a conditioned model's label is summed
@@ -117,24 +120,24 @@ def character_surprisals(
     so the surprisals of a name add up to its mixture loss, -ln P(name)."""
     if label_weights is None:
         return [(-values).tolist() for values in character_log_likelihoods(model, vocab, names)]
-    chosen = label_weights.nonzero().flatten().tolist()
-    log_weights = label_weights[chosen].double().log()[:, None]
+    chosen = np.flatnonzero(label_weights).tolist()
+    log_weights = np.log(label_weights[chosen])[:, None]
     pairs = [name for name in names for _ in chosen]
     per_pair = character_log_likelihoods(model, vocab, pairs, chosen * len(names))
     surprisals = []
     for i in range(len(names)):
-        per_label = torch.stack(per_pair[i * len(chosen) : (i + 1) * len(chosen)])  # (labels, characters)
-        read_so_far = (per_label.cumsum(dim=1) + log_weights).logsumexp(dim=0)  # ln P(first t characters)
-        surprisals.append((-read_so_far.diff(prepend=torch.zeros(1, dtype=read_so_far.dtype))).tolist())
+        per_label = np.stack(per_pair[i * len(chosen) : (i + 1) * len(chosen)])  # (labels, characters)
+        read_so_far = logsumexp(per_label.cumsum(axis=1) + log_weights, axis=0)  # ln P(first t characters)
+        surprisals.append((-np.diff(read_so_far, prepend=0.0)).tolist())
     return surprisals
 
 
 def score_names(
-    model: NameModel | Steps,
+    model: "NameModel | Steps",
     vocab: Vocab,
     names: list[str],
     keep_accents: bool = False,
-    label_weights: torch.Tensor | None = None,
+    label_weights: np.ndarray | None = None,
 ) -> list[tuple[str, float]]:
     """Return (cleaned name, loss per character) for each name, cleaned with the rules the run was
     trained with; a conditioned model's label is drawn from `label_weights`."""
@@ -143,7 +146,16 @@ def score_names(
     return [(name, -total / (len(name) + 1)) for name, total in zip(cleaned, totals.tolist())]
 
 
-def marginal_loss(model: NameModel | Steps, vocab: Vocab, names: list[str], labels: LabelSet) -> float:
+def per_character_loss(
+    model: "NameModel | Steps", vocab: Vocab, names: list[str], label_ids: list[int] | None = None
+) -> float:
+    """The loss of docs/design.md over `names` (one part of a split), each with its label id for a
+    conditioned model: the mean negative log-likelihood per character, end token included."""
+    total = log_likelihoods(model, vocab, names, label_ids).sum()
+    return float(-total) / sum(len(name) + 1 for name in names)
+
+
+def marginal_loss(model: "NameModel | Steps", vocab: Vocab, names: list[str], labels: LabelSet) -> float:
     """A conditioned model's loss with each name's label summed out with the prior: the loss per
     character of P(name), comparable with an unconditioned model's."""
     totals = mixture_log_likelihoods(model, vocab, names, labels.prior())
@@ -151,8 +163,14 @@ def marginal_loss(model: NameModel | Steps, vocab: Vocab, names: list[str], labe
 
 
 def marginal_losses(
-    model: NameModel | Steps, vocab: Vocab, split: Split, labels: LabelSet
+    model: "NameModel | Steps", vocab: Vocab, split: Split, labels: LabelSet
 ) -> dict[str, float]:
     """The marginal loss on val and test (not on train: that would score 80% of the names once per
     label, for a number nothing compares)."""
     return {part: marginal_loss(model, vocab, split.parts()[part], labels) for part in ("val", "test")}
+
+
+def logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    """ln sum exp(values) along `axis`, without overflow: the largest term is taken out first."""
+    largest = values.max(axis=axis, keepdims=True)
+    return (largest + np.log(np.exp(values - largest).sum(axis=axis, keepdims=True))).squeeze(axis)

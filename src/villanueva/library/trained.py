@@ -20,12 +20,10 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from villanueva.data import DataOptions
-from villanueva.diagnostics import Diagnosis
-from villanueva.diagnostics import diagnose as diagnose_loaded
 from villanueva.errors import UserError, parameter
-from villanueva.experiment import resume_run, train_run
 from villanueva.inference import Constraints, Drawing, SampleReport, evaluate_run, guess_run
 from villanueva.inference.guess import Guessing
 from villanueva.inference.on_demand import (
@@ -36,11 +34,14 @@ from villanueva.inference.on_demand import (
     score_run,
 )
 from villanueva.library.progress import ProgressBar
+from villanueva.machine import require_torch
 from villanueva.models import MODELS
-from villanueva.models.base import model_device
-from villanueva.runs import Run, RunResult, load_run, read_result
+from villanueva.runs import Run, RunResult, load_run, open_run, read_result
 from villanueva.schema import options, split_keywords, takes, unknown_keyword
 from villanueva.training import Settings, TrainConfig, resolve
+
+if TYPE_CHECKING:
+    from villanueva.diagnostics import Diagnosis
 
 
 class ShortfallWarning(UserWarning):
@@ -83,8 +84,15 @@ def _guessed(item: dict) -> str:
 class TrainedModel:
     """A trained run, ready to invent, score and place names. Made by `load` or `train`."""
 
-    def __init__(self, run: Run, temporary: Path | None = None, diagnosis: Diagnosis | None = None):
+    def __init__(
+        self,
+        run: Run,
+        device: str = "cpu",
+        temporary: Path | None = None,
+        diagnosis: "Diagnosis | None" = None,
+    ):
         self.run = run
+        self.device = device  # where its model runs: "cpu" runs its export, with no torch
         self._diagnosis = diagnosis  # made at the end of training, with diagnose=True
         self._temporary = temporary  # where an unsaved run lives, removed with this object
         if temporary is not None:
@@ -158,11 +166,11 @@ class TrainedModel:
         with the label summed out)."""
         return evaluate_run(self.run)
 
-    def diagnose(self) -> Diagnosis:
+    def diagnose(self) -> "Diagnosis":
         """Verdicts and plots on how healthy training was (see `villanueva.diagnose`); the one made
         at the end of training, for a run trained with diagnose=True."""
         if self._diagnosis is None:
-            self._diagnosis = diagnose_loaded(self.run)
+            self._diagnosis = _diagnosed(self.run.path, self.device)
         return self._diagnosis
 
     def save(self, path: str | Path) -> Path:
@@ -175,7 +183,7 @@ class TrainedModel:
         except OSError as error:
             shutil.rmtree(path, ignore_errors=True)
             raise UserError(f"cannot save the run to {path}: {error.strerror or error}") from None
-        self.run = load_run(path, model_device(self.run.model))
+        self.run = open_run(path, self.device)
         if self._temporary is not None:
             self._cleanup()  # the unsaved copy is not needed any more
             self._temporary = None
@@ -196,7 +204,7 @@ def _listed(names: str | Iterable[str]) -> list[str]:
 def load(path: str | Path | None = None, *, device: str = "cpu") -> TrainedModel:
     """The trained run at `path` (a run directory), or the bundled model (a GRU conditioned on the
     province of Spain's municipalities) when no path is given."""
-    return TrainedModel(load_run(path, device))
+    return TrainedModel(open_run(path, device), device)
 
 
 @takes(DataOptions, TrainConfig, unset=(TrainConfig,))  # the recipe or preset decides what is not given
@@ -217,6 +225,9 @@ def train(
     own names: data options (`column`, `keep_accents`, `split_seed`, `condition`, `label_column`),
     training settings (`steps`, `epochs`, `lr`, `batch_size`, `seed`, ...) and the model's own
     options (`hidden`, `emb_dim`, `block_size`, ...; see `villanueva train --help`)."""
+    require_torch("villanueva.train")
+    from villanueva.experiment import train_run
+
     data = None if data is None else str(data)
     data_given, train_given, model_given = _sorted_settings(settings)
     source = DataOptions(data=data, **data_given)
@@ -233,20 +244,30 @@ def train(
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
         raise
-    return TrainedModel(load_run(trained.path, device), temporary, trained.diagnosis)
+    return TrainedModel(open_run(trained.path, device), device, temporary, trained.diagnosis)
 
 
 def resume(path: str | Path, *, progress: bool = True, device: str = "cpu") -> TrainedModel:
     """Continue the interrupted run at `path` from its last checkpoint, and return it trained."""
+    require_torch("villanueva.resume")
+    from villanueva.experiment import resume_run
+
     with ProgressBar(enabled=progress) as bar:
         trained = resume_run(Path(path), device, on_progress=bar)
-    return TrainedModel(load_run(trained.path, device))
+    return TrainedModel(open_run(trained.path, device), device)
 
 
-def diagnose(model: TrainedModel | str | Path) -> Diagnosis:
+def diagnose(model: TrainedModel | str | Path) -> "Diagnosis":
     """How healthy a run's training was: verdicts in words, every number and the diagnostic plots
     (shown inline in Jupyter; `.save(directory)` writes them). A run or its directory."""
-    return model.diagnose() if isinstance(model, TrainedModel) else diagnose_loaded(load_run(model))
+    return model.diagnose() if isinstance(model, TrainedModel) else _diagnosed(Path(model), "cpu")
+
+
+def _diagnosed(path: Path, device: str) -> "Diagnosis":
+    require_torch("villanueva.diagnose")
+    from villanueva.diagnostics import diagnose as diagnose_loaded
+
+    return diagnose_loaded(load_run(path, device))
 
 
 def _sorted_settings(settings: dict) -> tuple[dict, dict, dict]:

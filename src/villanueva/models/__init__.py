@@ -1,37 +1,51 @@
 """The model registry: a name -> its config dataclass and its module class.
 
-Adding a model is one file under models/ (a subclass of one of the kinds in models/base.py) and one
-line in MODELS; the trainer, the run directory and the CLI (which turns every config field into a
-command-line option) need no change.
+Adding a model is one file under models/ (a subclass of one of the kinds in models/base.py), its
+config in models/configs.py and one line in MODELS; the trainer, the run directory and the CLI
+(which turns every config field into a command-line option) need no change.
+
+This module and the configs import no torch: a model's module is imported when one is built.
 """
 
 from dataclasses import dataclass, fields
+from importlib import import_module
 
 from villanueva.errors import UserError, parameter, unknown
-from villanueva.models.base import NameModel
-from villanueva.models.bigram import Bigram, BigramConfig
-from villanueva.models.deep_mlp import DeepMLP, DeepMLPConfig, MLPBNConfig
-from villanueva.models.gru import GRU, GRUConfig
-from villanueva.models.mlp import MLP, MLPConfig
-from villanueva.models.transformer import Transformer, TransformerConfig
-from villanueva.models.wavenet import WaveNet, WaveNetConfig
+from villanueva.models.configs import (
+    BigramConfig,
+    DeepMLPConfig,
+    GRUConfig,
+    MLPBNConfig,
+    MLPConfig,
+    TransformerConfig,
+    WaveNetConfig,
+)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     config: type
-    module: type
+    where: str  # "file:Class": the module class in villanueva/models/file.py, imported when needed
     summary: str
+
+    @property
+    def module(self) -> type:
+        file, name = self.where.split(":")
+        return getattr(import_module(f"villanueva.models.{file}"), name)
 
 
 MODELS: dict[str, ModelSpec] = {
-    "bigram": ModelSpec(BigramConfig, Bigram, "count table: one character predicts the next"),
-    "mlp": ModelSpec(MLPConfig, MLP, "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
-    "mlp-bn": ModelSpec(MLPBNConfig, DeepMLP, "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
-    "deep-mlp": ModelSpec(DeepMLPConfig, DeepMLP, "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BN"),
-    "wavenet": ModelSpec(WaveNetConfig, WaveNet, "WaveNet-style MLP: merges neighbours in pairs"),
-    "gru": ModelSpec(GRUConfig, GRU, "GRU over the whole name, predicting every position"),
-    "transformer": ModelSpec(TransformerConfig, Transformer, "small causal Transformer over the whole name"),
+    "bigram": ModelSpec(BigramConfig, "bigram:Bigram", "count table: one character predicts the next"),
+    "mlp": ModelSpec(MLPConfig, "mlp:MLP", "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
+    "mlp-bn": ModelSpec(MLPBNConfig, "deep_mlp:DeepMLP", "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
+    "deep-mlp": ModelSpec(
+        DeepMLPConfig, "deep_mlp:DeepMLP", "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BN"
+    ),
+    "wavenet": ModelSpec(WaveNetConfig, "wavenet:WaveNet", "WaveNet-style MLP: merges neighbours in pairs"),
+    "gru": ModelSpec(GRUConfig, "gru:GRU", "GRU over the whole name, predicting every position"),
+    "transformer": ModelSpec(
+        TransformerConfig, "transformer:Transformer", "small causal Transformer over the whole name"
+    ),
 }
 
 
@@ -52,8 +66,8 @@ def make_config(name: str, **overrides):
     return spec.config(**given)
 
 
-def build_model(name: str, config, vocab_size: int, label_count: int = 0) -> NameModel:
-    """Model `name`, conditioned on `label_count` labels when that is not 0."""
+def build_model(name: str, config, vocab_size: int, label_count: int = 0):
+    """Model `name` (a NameModel: torch), conditioned on `label_count` labels when that is not 0."""
     module = model_spec(name).module
     if not label_count:
         return module(config, vocab_size)
@@ -63,4 +77,4 @@ def build_model(name: str, config, vocab_size: int, label_count: int = 0) -> Nam
     return module(config, vocab_size, label_count)
 
 
-__all__ = ["MODELS", "ModelSpec", "NameModel", "build_model", "make_config", "model_spec"]
+__all__ = ["MODELS", "ModelSpec", "build_model", "make_config", "model_spec"]

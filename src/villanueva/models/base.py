@@ -33,15 +33,14 @@ input of their own). The rest of the
 interface, and everything that calls it, is the same as for an unconditioned model.
 """
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from villanueva.data import Vocab, context_windows, whole_names
-from villanueva.data.tensors import IGNORED, id_dtype
-from villanueva.errors import UserError, parameter
+from villanueva.data import Vocab
+from villanueva.data.tensors import IGNORED, context_windows, id_dtype, whole_names
+from villanueva.errors import UserError
 
 Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
 
@@ -246,33 +245,6 @@ class DecodingGraph:
     inputs: dict[str, torch.Tensor]
     outputs: list[str]
     description: dict
-
-
-def dropout_field(default: float):
-    """The `dropout` option of the models that have one (one help text for the CLI)."""
-    return field(
-        default=default,
-        metadata={
-            "help": "probability of zeroing each activation while training; a regulariser against "
-            "overfitting a short list (0 = off)"
-        },
-    )
-
-
-def require_probability(config, *names: str) -> None:
-    """Reject a value outside [0, 1), naming the command-line option that sets it."""
-    for name in names:
-        value = getattr(config, name)
-        if not 0 <= value < 1:
-            raise UserError(f"{parameter(name)} must be at least 0 and below 1, got {value}")
-
-
-def require_positive(config, *names: str) -> None:
-    """Reject a value that is not positive and finite, naming the command-line option that sets it."""
-    for name in names:
-        value = getattr(config, name)
-        if not 0 < value < math.inf:  # also refuses nan
-            raise UserError(f"{parameter(name)} must be positive and finite, got {value}")
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -6,24 +6,10 @@ possible, so the validation loss stays finite. The counts are a buffer, so they 
 loaded with the model's state_dict like any weights.
 """
 
-from dataclasses import dataclass, field
-
 import torch
 
-from villanueva.errors import UserError
-from villanueva.models.base import CountedModel, require_positive
-
-MAX_SMOOTHING = 1e6
-
-
-@dataclass
-class BigramConfig:
-    smoothing: float = field(default=1.0, metadata={"help": "add-k smoothing of the bigram counts"})
-
-    def __post_init__(self):
-        require_positive(self, "smoothing")
-        if self.smoothing > MAX_SMOOTHING:  # more is a uniform table; far more overflows float32
-            raise UserError(f"`smoothing` must be at most {MAX_SMOOTHING:g}, got {self.smoothing:g}")
+from villanueva.models.base import CountedModel
+from villanueva.models.configs import BigramConfig
 
 
 class Bigram(CountedModel):

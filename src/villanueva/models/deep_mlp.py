@@ -14,15 +14,12 @@ with one. The switches reproduce the notebooks' failure modes:
 - `batchnorm=False`: no BatchNorm; the hidden Linear layers get their bias back, as in MLPv0.
 """
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
-from villanueva.errors import UserError
-from villanueva.models.base import WindowModel, require_positive
+from villanueva.models.base import WindowModel
+from villanueva.models.configs import DeepMLPConfig
 from villanueva.models.layers import (
-    INITS,
     BatchNorm1d,
     Embedding,
     FlattenConsecutive,
@@ -30,39 +27,8 @@ from villanueva.models.layers import (
     Sequential,
     Tanh,
 )
-from villanueva.models.mlp import MLPConfig
 
 TANH_GAIN = 5 / 3  # tanh squashes; this gain keeps the activations' scale from layer to layer
-
-
-@dataclass
-class DeepMLPConfig(MLPConfig):
-    depth: int = field(default=5, metadata={"help": "number of hidden Linear-BatchNorm-Tanh blocks"})
-    batchnorm: bool = field(default=True, metadata={"help": "BatchNorm before every tanh"})
-    output_batchnorm: bool = field(default=True, metadata={"help": "BatchNorm on the logits too"})
-    init: str = field(
-        default="kaiming", metadata={"help": "kaiming (scaled) or naive (standard normal)", "choices": INITS}
-    )
-    last_layer_scale: float = field(
-        default=0.1,
-        metadata={
-            "help": "shrink the output layer at init so the first predictions are near uniform "
-            "(kaiming init only)"
-        },
-    )
-
-    def __post_init__(self):
-        super().__post_init__()
-        require_positive(self, "depth", "last_layer_scale")
-        if self.init not in INITS:
-            raise UserError(f"`init` must be one of {', '.join(INITS)}, got {self.init!r}")
-
-
-@dataclass
-class MLPBNConfig(DeepMLPConfig):
-    depth: int = 1
-    output_batchnorm: bool = False
-    last_layer_scale: float = 0.01
 
 
 class DeepMLP(WindowModel):

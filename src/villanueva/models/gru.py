@@ -8,25 +8,11 @@ long the name. One forward pass over a name scores all of its characters (Cho et
 decoding carries that state from one character to the next (`cache["state"]`).
 """
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
-from villanueva.models.base import Cache, WholeNameModel, dropout_field, require_positive, require_probability
-
-
-@dataclass
-class GRUConfig:
-    # emb_dim and hidden mean what they mean for the MLPs (the CLI shows that help text).
-    emb_dim: int = 32
-    hidden: int = 128
-    layers: int = field(default=1, metadata={"help": "stacked GRU layers"})
-    dropout: float = dropout_field(0.1)
-
-    def __post_init__(self):
-        require_positive(self, "emb_dim", "hidden", "layers")
-        require_probability(self, "dropout")
+from villanueva.models.base import Cache, WholeNameModel
+from villanueva.models.configs import GRUConfig
 
 
 class GRU(WholeNameModel):

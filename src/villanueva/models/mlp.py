@@ -4,22 +4,11 @@ embeddings, one tanh hidden layer, a linear read-out to next-character logits.
 The notebooks' recipe: block 3, embedding 10, hidden 300.
 """
 
-from dataclasses import dataclass, field
-
 import torch
 from torch import nn
 
-from villanueva.models.base import WindowModel, require_positive
-
-
-@dataclass
-class MLPConfig:
-    block_size: int = field(default=3, metadata={"help": "characters of context the model reads"})
-    emb_dim: int = field(default=10, metadata={"help": "size of each character embedding"})
-    hidden: int = field(default=300, metadata={"help": "width of the hidden layer(s)"})
-
-    def __post_init__(self):
-        require_positive(self, "block_size", "emb_dim", "hidden")
+from villanueva.models.base import WindowModel
+from villanueva.models.configs import MLPConfig
 
 
 class MLP(WindowModel):

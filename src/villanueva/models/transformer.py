@@ -11,39 +11,15 @@ longer names is refused and sampling stops there.
 """
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from villanueva.errors import UserError
-from villanueva.models.base import Cache, WholeNameModel, dropout_field, require_positive, require_probability
+from villanueva.models.base import Cache, WholeNameModel
+from villanueva.models.configs import TransformerConfig
 
 INIT_STD = 0.02  # GPT-2's: small weights, so the untrained model predicts almost uniformly
-
-
-@dataclass
-class TransformerConfig:
-    # emb_dim means what it means for the MLPs (the CLI shows that help text); here it is also the
-    # width of every block.
-    emb_dim: int = 64
-    heads: int = field(default=4, metadata={"help": "attention heads per block (must divide `emb_dim`)"})
-    blocks: int = field(default=2, metadata={"help": "Transformer blocks (attention + MLP)"})
-    dropout: float = dropout_field(0.1)
-    max_length: int = field(
-        default=64,
-        metadata={"help": "longest name, in characters, the model can read (one learned position each)"},
-    )
-    tie_weights: bool = field(
-        default=True, metadata={"help": "the output layer reuses the character embeddings (fewer parameters)"}
-    )
-
-    def __post_init__(self):
-        require_positive(self, "emb_dim", "heads", "blocks", "max_length")
-        require_probability(self, "dropout")
-        if self.emb_dim % self.heads:
-            raise UserError(f"`heads` ({self.heads}) must divide `emb_dim` ({self.emb_dim})")
 
 
 class CausalSelfAttention(nn.Module):

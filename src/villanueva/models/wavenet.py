@@ -8,37 +8,15 @@ dilated causal convolutions of WaveNet (van den Oord et al. 2016): a window of 8
 levels, 16 takes four. The notebooks' recipe, block 8, embedding 10, hidden 100, reached 1.734.
 """
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from villanueva.errors import UserError
 from villanueva.models.base import WindowModel
+from villanueva.models.configs import WaveNetConfig
 from villanueva.models.deep_mlp import TANH_GAIN
 from villanueva.models.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
-from villanueva.models.mlp import MLPConfig
 
 OUTPUT_SCALE = 0.1  # the notebooks' last-layer shrink: near-uniform first predictions
-
-
-@dataclass
-class WaveNetConfig(MLPConfig):
-    block_size: int = 8
-    emb_dim: int = 10
-    hidden: int = 100
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.block_size < 2 or self.block_size & (self.block_size - 1):
-            raise UserError(
-                f"`block_size` must be a power of two (2, 4, 8, 16, ...) for wavenet, "
-                f"whose every level fuses pairs; got {self.block_size}"
-            )
-
-    @property
-    def levels(self) -> int:
-        return self.block_size.bit_length() - 1  # log2(block_size)
 
 
 class WaveNet(WindowModel):

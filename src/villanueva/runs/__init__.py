@@ -1,4 +1,6 @@
-"""The run directory stage: write a run while training, read it back for every consumer."""
+"""The run directory stage: write a run while training, read it back for every consumer.
+
+Reading needs no torch (runs/run.py); building and loading a run's torch model does (runs/model.py)."""
 
 from villanueva.runs.record import DataRecord, Machine, RunRecord, RunResult
 from villanueva.runs.run import (
@@ -6,11 +8,11 @@ from villanueva.runs.run import (
     RunWriter,
     default_path,
     load_run,
-    read_checkpoint,
+    open_run,
     read_metrics,
     read_record,
     read_result,
-    read_run_setup,
+    read_run,
 )
 
 __all__ = [
@@ -22,9 +24,9 @@ __all__ = [
     "RunWriter",
     "default_path",
     "load_run",
-    "read_checkpoint",
+    "open_run",
     "read_metrics",
     "read_record",
     "read_result",
-    "read_run_setup",
+    "read_run",
 ]

@@ -9,8 +9,6 @@ not what it learned with); format 1 runs are read by that one move.
 
 from dataclasses import asdict, dataclass, fields
 
-import torch
-
 from villanueva.data import DataOptions
 from villanueva.errors import UserError
 from villanueva.models import make_config
@@ -40,6 +38,8 @@ class Machine:
 
     @classmethod
     def current(cls, device: str, processes: int = 1) -> "Machine":
+        import torch  # called by training only, which has it
+
         return cls(device, torch.get_num_threads(), torch.__version__, processes)
 
 

@@ -11,29 +11,33 @@
     model.onnx         the decoding graph, exported for ONNX Runtime (inference/export.py)
 
 Every file is written atomically (runs.files), so a reader never sees a partial file.
+
+Reading a run needs no torch: its model runs from model.onnx (inference/graphs.py). The torch
+model, for training, the diagnostics and the GPU, is built and loaded by runs/model.py.
 """
 
 import json
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import safetensors.torch
-import torch
-from safetensors import SafetensorError, safe_open
-from torch import nn
+import numpy as np
 
 from villanueva.bundled import BUNDLED_RUN
 from villanueva.data import LabelSet, Split, Vocab
 from villanueva.errors import UserError, parameter
-from villanueva.models import NameModel, build_model
-from villanueva.models.base import load_weights
-from villanueva.models.size import planned, require_fits, weight_bytes
+from villanueva.machine import check_device, require_torch
 from villanueva.runs import files
 from villanueva.runs.lock import LOCK, RunLock
 from villanueva.runs.record import RunRecord, RunResult
-from villanueva.training import Checkpoint, TrainConfig
+from villanueva.training import TrainConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from villanueva.models.base import NameModel
+    from villanueva.training.checkpoint import Checkpoint
 
 CONFIG, VOCAB, LABELS, SPLIT, WEIGHTS, METRICS, SAMPLES, CHECKPOINT, EXPORT = (
     "config.json",
@@ -106,11 +110,16 @@ class RunWriter:
     def rewrite_metrics(self, records: list[dict]) -> None:
         files.write_text(self.path / METRICS, "".join(files.json_text(r) + "\n" for r in records))
 
-    def save_weights(self, state: dict[str, torch.Tensor]) -> None:
+    # Only training writes weights, and it has torch: safetensors' torch half is imported here.
+    def save_weights(self, state: "dict[str, torch.Tensor]") -> None:
+        import safetensors.torch
+
         tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
         files.write_bytes(self.path / WEIGHTS, safetensors.torch.save(tensors))
 
-    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+    def save_checkpoint(self, checkpoint: "Checkpoint") -> None:
+        import safetensors.torch
+
         files.write_bytes(
             self.path / CHECKPOINT,
             safetensors.torch.save(checkpoint.tensors, metadata=checkpoint.to_safetensors_metadata()),
@@ -135,8 +144,10 @@ class Run:
     record: RunRecord
     vocab: Vocab
     split: Split
-    model: NameModel  # untrained from read_run_setup; the best weights, in eval mode, from load_run
     labels: LabelSet | None = None  # what a conditioned run's model is conditioned on
+    # The torch model: None from read_run and open_run on the CPU, where model.onnx serves; untrained
+    # from read_run_setup; the best weights, in eval mode, from load_run.
+    model: "NameModel | None" = None
 
     @property
     def keep_accents(self) -> bool:
@@ -147,7 +158,7 @@ class Run:
     def train_config(self) -> TrainConfig:
         return self.record.settings.train
 
-    def label_weights(self, label: str | None = None) -> torch.Tensor | None:
+    def label_weights(self, label: str | None = None) -> np.ndarray | None:
         """How a conditioned run's model should draw each name's label: from the prior, or from the
         label or group `label` only; None for an unconditioned run (which refuses a label)."""
         if self.labels is None:
@@ -165,9 +176,9 @@ class Run:
         return {*self.split.train, *self.split.val, *self.split.test}
 
 
-def load_run(path: str | Path | None = None, device: str | torch.device = "cpu") -> Run:
-    """Read a finished run directory (None: the bundled model); any problem is a UserError that
-    says which file is wrong."""
+def read_run(path: str | Path | None = None) -> Run:
+    """A finished run directory (None: the bundled model), without its torch model; any problem is
+    a UserError that says which file is wrong."""
     path = BUNDLED_RUN if path is None else Path(path)
     if not path.is_dir():
         raise UserError(f"run directory not found: {path}")
@@ -177,9 +188,32 @@ def load_run(path: str | Path | None = None, device: str | torch.device = "cpu")
             f"; it was interrupted: villanueva train --resume {path}" if (path / CHECKPOINT).is_file() else ""
         )
         raise UserError(f"{path} is not a complete run directory (missing {', '.join(missing)}){hint}")
-    run = read_run_setup(path)
-    _load_weights(run.model, path / WEIGHTS)
-    run.model.to(device).eval()
+    return read_names(path)
+
+
+def open_run(path: str | Path | None = None, device: str = "cpu") -> Run:
+    """A finished run, ready to sample, score and guess: on the CPU its export (model.onnx) serves,
+    and torch is not imported; on another device, or for a run without an export, its torch model
+    is loaded (which needs PyTorch)."""
+    run = read_run(path)
+    if check_device(device) == "cpu" and (run.path / EXPORT).is_file():
+        return run
+    return _with_model(run, device)
+
+
+def load_run(path: str | Path | None = None, device: "str | torch.device" = "cpu") -> Run:
+    """A finished run with its torch model, best weights loaded, in eval mode on `device`."""
+    return _with_model(read_run(path), device)
+
+
+def _with_model(run: Run, device) -> Run:
+    if device == "cpu":
+        require_torch(f"{run.path} has no {EXPORT}, so reading it")
+    else:
+        require_torch(f"{parameter('device')} {device}")
+    from villanueva.runs.model import load_model  # torch: imported only when a model is loaded
+
+    run.model = load_model(run, device)
     return run
 
 
@@ -198,24 +232,17 @@ def read_record(path: Path) -> RunRecord:
         raise UserError(f"{path / CONFIG} cannot be read: {error}") from None
 
 
-def read_run_setup(path: Path) -> Run:
-    """The record, vocab and split of a run, and its model built untrained from them."""
+def read_names(path: Path) -> Run:
+    """The record, vocab, split and labels of a run: everything but its weights."""
     path = Path(path)
     record = read_record(path)
     try:
         vocab = Vocab.from_json((path / VOCAB).read_text(encoding="utf-8"))
         split = Split.from_json(_read_json(path / SPLIT))
         labels = LabelSet.from_json(_read_json(path / LABELS)) if (path / LABELS).is_file() else None
-        build = partial(
-            build_model, record.model, record.settings.model_config, len(vocab), len(labels or ())
-        )
-        require_fits(2 * weight_bytes(planned(build)), f"the model of {path}")  # a damaged config.json
-        model = build()
-    except UserError:
-        raise
     except (KeyError, TypeError, ValueError, AttributeError, OSError) as error:
         raise UserError(f"{path} is damaged: its vocab, labels or split cannot be read ({error})") from None
-    return Run(path, record, vocab, split, model, labels)
+    return Run(path, record, vocab, split, labels)
 
 
 def read_result(path: Path) -> RunResult | None:
@@ -258,34 +285,8 @@ def read_metrics(path: Path) -> list[dict]:
     return records
 
 
-def read_checkpoint(path: Path) -> Checkpoint:
-    file = Path(path) / CHECKPOINT
-    if not file.is_file():
-        raise UserError(f"{path} has no {CHECKPOINT} to resume from")
-    try:
-        with safe_open(str(file), "pt") as reader:
-            tensors = {name: reader.get_tensor(name) for name in reader.keys()}
-            metadata = reader.metadata()
-    except (SafetensorError, OSError, ValueError) as error:
-        raise UserError(f"{file} is not a readable checkpoint ({error})") from None
-    return Checkpoint.from_safetensors(tensors, metadata)
-
-
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise UserError(f"{path} is not valid JSON ({error}); the run directory is damaged") from None
-
-
-def _load_weights(model: nn.Module, path: Path) -> None:
-    try:
-        state = safetensors.torch.load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as error:
-        raise UserError(f"{path} is not a readable safetensors file ({error})") from None
-    load_weights(model, state, f"{path} (weights for another config.json / vocab.json?)")
-    broken = next(
-        (name for name, t in state.items() if t.is_floating_point() and not t.isfinite().all()), None
-    )
-    if broken is not None:
-        raise UserError(f"{path.parent} is damaged: its weights {broken!r} hold NaN or infinite values")

@@ -1,41 +1,51 @@
 """The training stage: settings and how they are resolved, recipes, the loss definition, the
-optimisation step and the training loop."""
+optimisation step and the training loop.
 
-from villanueva.training.batchnorm import calibrate_batchnorm
-from villanueva.training.checkpoint import Checkpoint
+The settings (config, presets, recipes, settings) need no torch and load with the package, since
+every run's config.json holds them; what trains is imported on first use, so that reading a run
+on an install without PyTorch works."""
+
+from importlib import import_module
+
 from villanueva.training.config import TrainConfig
-from villanueva.training.device import resolve_device, use_threads
-from villanueva.training.loss import batch_loss, initial_loss, names_loss, split_loss, split_losses
 from villanueva.training.presets import PRESETS, Preset, preset
 from villanueva.training.recipes import RECIPES, recipe
 from villanueva.training.settings import DEFAULT_MODEL, Settings, changes, resolve
-from villanueva.training.step import optimisation_step
-from villanueva.training.trainer import Callbacks, TrainingInterrupted, TrainResult, check_trainable, train
+
+_NEEDS_TORCH = {
+    "calibrate_batchnorm": "batchnorm",
+    "Checkpoint": "checkpoint",
+    "resolve_device": "device",
+    "batch_loss": "loss",
+    "initial_loss": "loss",
+    "names_loss": "loss",
+    "split_loss": "loss",
+    "split_losses": "loss",
+    "optimisation_step": "step",
+    "Callbacks": "trainer",
+    "TrainingInterrupted": "trainer",
+    "TrainResult": "trainer",
+    "check_trainable": "trainer",
+    "train": "trainer",
+}
+
+
+def __getattr__(name: str):
+    if name in _NEEDS_TORCH:
+        return getattr(import_module(f"villanueva.training.{_NEEDS_TORCH[name]}"), name)
+    raise AttributeError(f"module 'villanueva.training' has no attribute {name!r}")
+
 
 __all__ = [
-    "Callbacks",
-    "Checkpoint",
     "DEFAULT_MODEL",
     "PRESETS",
-    "Preset",
     "RECIPES",
+    "Preset",
     "Settings",
     "TrainConfig",
-    "TrainResult",
-    "TrainingInterrupted",
-    "batch_loss",
-    "calibrate_batchnorm",
     "changes",
-    "check_trainable",
-    "initial_loss",
-    "names_loss",
-    "optimisation_step",
     "preset",
     "recipe",
     "resolve",
-    "resolve_device",
-    "split_loss",
-    "split_losses",
-    "train",
-    "use_threads",
+    *_NEEDS_TORCH,
 ]

@@ -1,0 +1,92 @@
+"""What this process may use: its CPU threads, and PyTorch, which only training and the tools
+around it need (sampling, scoring and guessing run an exported model on ONNX Runtime)."""
+
+import importlib.util
+import os
+import sys
+import time
+
+from villanueva.errors import UserError, unknown
+
+DEVICES = ("cpu", "cuda", "mps")
+
+TRAIN_EXTRA = "pip install 'villanueva[train]'"
+_threads: int | None = None  # the count chosen by use_threads, for torch and ONNX Runtime alike
+_exported: str | None = None  # the OMP_NUM_THREADS this process set itself (not the user's choice)
+
+
+def use_threads(threads: int | None = None) -> int:
+    """Choose and return the number of CPU threads one operation may use, in torch and ONNX Runtime.
+
+    By default, one per core this process may run on that is idle when it starts. torch's own
+    default counts the machine's physical cores, which in a container or under `taskset` can be
+    more than the process is allowed; and a thread on a core another process keeps busy waits for
+    it at every operation (beside a busy training, 2 threads made a 3,000-step run 5.0 times slower
+    and this default 1.9 times: benchmarks/busy_machine.py). The thread count does not change the
+    numbers here (tests/test_hostile.py trains with 1 and 2 threads to the same bits).
+    OMP_NUM_THREADS, when the user set it, wins over the default.
+
+    torch is not imported for this: when it is not loaded yet, OMP_NUM_THREADS carries the count to
+    it, for whichever command loads it later.
+    """
+    global _threads, _exported
+    allowed = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) or 1
+    if threads is not None and not 1 <= threads <= allowed:
+        # More threads than cores only fight over them (10,000 took 14 s to start; 10^6 crashed).
+        raise UserError(
+            f"--threads must be from 1 to {allowed} (the cores this process may use), got {threads}"
+        )
+    users = os.environ.get("OMP_NUM_THREADS")
+    if threads is None and users and users != _exported and users.isdigit() and int(users) > 0:
+        threads = int(users)
+    _threads = threads or max(1, min(allowed, round(idle_cores())))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(_threads)
+    else:
+        os.environ["OMP_NUM_THREADS"] = _exported = str(_threads)
+    return _threads
+
+
+def chosen_threads() -> int:
+    """The count use_threads chose (choosing it now if no command did)."""
+    return _threads or use_threads()
+
+
+def require_torch(what: str) -> None:
+    """Refuse in one line, before anything starts, `what` (a command, a library call) that needs
+    PyTorch on an install without it."""
+    try:
+        found = "torch" in sys.modules or importlib.util.find_spec("torch") is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise UserError(f"{what} needs PyTorch: {TRAIN_EXTRA}")
+
+
+def check_device(name: str) -> str:
+    """`name` if it names a device torch can run on (whether this machine has it is torch's to say)."""
+    if name not in DEVICES:
+        raise unknown("device", name, DEVICES)
+    return name
+
+
+def idle_cores(seconds: float = 0.05) -> float:
+    """How many cores' worth of the machine sat idle over `seconds` (/proc/stat; elsewhere: all)."""
+    try:
+        first = _cpu_times()
+        time.sleep(seconds)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return float(os.cpu_count() or 1)
+    busy, idle = (b - a for a, b in zip(first, second))
+    cores = os.cpu_count() or 1
+    return cores * idle / max(1, busy + idle)
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, idle) jiffies of all cores together, from the first line of /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return sum(values) - idle, idle
