@@ -56,7 +56,9 @@ print(20_000 / (time.perf_counter() - start))
 def make(directory: Path, packages: list[str]) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
     python = directory / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", *packages], check=True, stderr=subprocess.DEVNULL
+    )
     return python
 
 

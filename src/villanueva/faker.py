@@ -36,9 +36,8 @@ if TYPE_CHECKING:
     from villanueva.data import LabelSet
 
 # Names invented per pool: enough for `fake.unique` to hand out a couple of thousand distinct
-# ones, while a pool costs 0.3 s on one CPU thread (1,000: 0.15 s; 5,000: 0.8 s), little beside
-# the 2 s of loading torch and the model that the first call pays anyway
-# (benchmarks/faker_provider.py).
+# ones, while the whole first call, the model loaded and the pool made, takes 0.55 s
+# (benchmarks/light_install.py).
 POOL_SIZE = 2_000
 POOL_SEED = 0  # fixed, so that a pool, and the names a Faker seed gives, are the same in every process
 
