@@ -1,19 +1,14 @@
 """Names from an exported model (ONNX Runtime) against the torch model, side by side in one run:
-
-1. names/s sampled through the one numpy sampler, the model step run by ONNX Runtime or by torch,
-   for the bundled GRU (province-conditioned, labels from the prior), a default Transformer and an
-   MLPv1 (`mlp-bn`), each trained here briefly so that names have realistic lengths;
-2. the wall time of `villanueva sample -n 20` (the bundled model) and of `villanueva --help` in a
-   fresh process: what the install without torch is to bring down (both import torch today).
+names/s sampled through the one numpy sampler, the model step run by ONNX Runtime or by torch, for
+the bundled GRU (province-conditioned, labels from the prior), a default Transformer and an MLPv1
+(`mlp-bn`), each trained here briefly so that names have realistic lengths. (What a fresh process
+costs, with and without torch installed: benchmarks/light_install.py.)
 
     python benchmarks/onnx_speed.py [--runs 3] [--names 20000]
 
 Each side samples once untimed first; the figures are medians of --runs.
 """
 
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -27,7 +22,6 @@ from villanueva.training import resolve
 
 from common import median, parser, row, setup, table, timed
 
-FRESH_PROCESSES = 5
 TRAINED = {  # (model, steps): short trainings on the embedded list, for realistic name lengths
     "Transformer (default)": ("transformer", 800),
     "MLPv1 (mlp-bn)": ("mlp-bn", 600),
@@ -49,17 +43,6 @@ def trained(tmp: Path, model: str, steps: int):
     return load_run(out)
 
 
-def fresh_seconds(*args: str, env: dict | None = None) -> float:
-    """Median wall time of a fresh `python -m villanueva ARGS` process."""
-    command = [sys.executable, "-m", "villanueva", *args]
-    return median(
-        [
-            timed(subprocess.run, command, capture_output=True, check=True, env=env)[1]
-            for _ in range(FRESH_PROCESSES)
-        ]
-    )
-
-
 def main() -> None:
     options = parser(__doc__.splitlines()[0])
     options.add_argument("--names", type=int, default=20_000, help="names per timed sample (default 20,000)")
@@ -69,7 +52,7 @@ def main() -> None:
         runs = {"bundled GRU (province-conditioned)": load_run(None)}
         runs |= {title: trained(Path(tmp), model, steps) for title, (model, steps) in TRAINED.items()}
         table(
-            f"1. Names/s sampled, {args.names:,} names (median of {args.runs})",
+            f"Names/s sampled, {args.names:,} names (median of {args.runs})",
             "model",
             "ONNX Runtime",
             "torch",
@@ -81,15 +64,6 @@ def main() -> None:
                 for steps in (onnx_steps(run.path / EXPORT), torch_steps(run.model))
             )
             row(title, f"{onnx:,.0f}", f"{torch_:,.0f}", f"{onnx / torch_:.2f}x")
-
-        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or os.cpu_count())}
-        sides = {
-            "`sample -n 20`, bundled model": fresh_seconds("sample", "-n", "20", env=env),
-            "`--help`": fresh_seconds("--help", env=env),
-        }
-        table(f"2. Wall time of a fresh process (median of {FRESH_PROCESSES})", "command", "seconds")
-        for title, seconds in sides.items():
-            row(title, f"{seconds:.2f}")
 
 
 if __name__ == "__main__":
