@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from villanueva import machine
 from villanueva.data import Vocab
 from villanueva.inference import Constraints, Drawing, sample
 from villanueva.inference.export import export_model
-from villanueva.inference.graphs import onnx_steps, run_steps, torch_steps
+from villanueva.inference.graphs import ROWS_PER_SHARD, onnx_steps, run_steps, torch_steps
 from villanueva.inference.score import log_likelihoods
 from villanueva.inference.steps import ReadingSteps, WindowSteps
 from villanueva.models import MODELS, build_model, make_config
@@ -66,6 +67,27 @@ def test_the_onnx_step_gives_torchs_logits(name, label_count, tmp_path):
         next_ids = generator.integers(1, len(VOCAB), len(onnx_logits))
         keep = generator.random(len(onnx_logits)) > 0.1
         states = [steps.extend(state, next_ids, keep) for steps, state in zip((ours, theirs), states)]
+
+
+@pytest.mark.parametrize(("name", "label_count"), [("gru", 3), ("transformer", 0)])
+def test_a_reading_graph_cut_into_shards_gives_the_logits_of_one_pass(
+    name, label_count, tmp_path, monkeypatch
+):
+    model, _ = exported(name, label_count, tmp_path)
+    count = 2 * ROWS_PER_SHARD + 7  # enough names for 2 shards, of unequal sizes
+    labels = np.arange(count) % label_count if label_count else None
+    prefix = VOCAB.encode("la ")
+    monkeypatch.setattr(machine, "_threads", 1)
+    whole = onnx_steps(tmp_path / "model.onnx")
+    monkeypatch.setattr(machine, "_threads", 2)
+    sharded = onnx_steps(tmp_path / "model.onnx")
+    states = [steps.start(count, prefix, labels) for steps in (whole, sharded)]
+    ones = np.ones(count, dtype=bool)
+    for _ in range(3):
+        expected, got = (steps.logits(state) for steps, state in zip((whole, sharded), states))
+        assert np.abs(expected - got).max() < 1e-5
+        next_ids = np.arange(count) % (len(VOCAB) - 1) + 1
+        states = [steps.extend(state, next_ids, ones) for steps, state in zip((whole, sharded), states)]
 
 
 @pytest.mark.parametrize(("name", "label_count"), CASES)
