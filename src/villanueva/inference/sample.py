@@ -227,7 +227,9 @@ def _generate(
     lengths = np.full(count, -1)
     growing = np.arange(count)  # the rows of `generated` that have not ended
     for position in range(most + 1):
-        logits = steps.logits(state).astype(np.float64) / drawing.temperature
+        logits = steps.logits(state).astype(np.float64)
+        if drawing.temperature != 1:
+            logits /= drawing.temperature
         next_ids = _draw(_cumulative_probabilities(logits, drawing), generator)
         generated[growing, position] = next_ids
         # Drop the rows that just ended, so that every model call works for live names only: a
@@ -266,9 +268,10 @@ def _cumulative_probabilities(logits: np.ndarray, drawing: Drawing) -> np.ndarra
         left_out = np.argpartition(-logits, drawing.top_k - 1, axis=1)[:, drawing.top_k :]
         logits = logits.copy()
         np.put_along_axis(logits, left_out, -np.inf, axis=1)
+    # Unnormalised: _draw scales its uniform number by each row's total instead (one pass less).
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
     if drawing.top_p is not None and drawing.top_p < 1:
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
         # The nucleus: the likeliest characters up to and including the one that reaches top_p.
         order = np.argsort(-probabilities, axis=1, kind="stable")
         ordered = np.take_along_axis(probabilities, order, axis=1)
@@ -281,10 +284,11 @@ def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
     """One id per row by inverse-CDF sampling: a uniform number found in the row's cumulative
     probabilities (a drawn id is the number of cumulative values at or below it)."""
     total = cumulative[:, -1:]
-    uniform = generator.random((len(cumulative), 1))
-    drawn = (cumulative <= uniform * total).sum(axis=1)
+    wanted = generator.random((len(cumulative), 1)) * total
+    drawn = (cumulative <= wanted).sum(axis=1)
     # u * total can round up to total: then the draw is the last id of positive probability, the
-    # first whose cumulative probability reaches the total.
-    # (A model whose weights hold NaN is refused when it is read; the clamp keeps ids in range anyway.)
-    last = (cumulative < total).sum(axis=1)
-    return np.minimum(np.minimum(drawn, last), cumulative.shape[1] - 1)
+    # first whose cumulative probability reaches the total. Below the total, it never passes that id.
+    # (NaN weights are refused when a torch model is read; the clamp keeps ids in range anyway.)
+    rounded = np.flatnonzero(~(wanted[:, 0] < total[:, 0]))
+    drawn[rounded] = (cumulative[rounded] < total[rounded]).sum(axis=1)
+    return np.minimum(drawn, cumulative.shape[1] - 1)
