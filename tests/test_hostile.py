@@ -350,3 +350,23 @@ def test_the_thread_count_does_not_change_the_numbers(cli, tiny_names_file, tmp_
         assert train(cli, tiny_names_file, run, "--model", model, *FAST, "--threads", threads).code == 0
         weights.append((run / WEIGHTS).read_bytes())
     assert weights[0] == weights[1]
+
+
+def test_no_command_writes_over_a_run_or_an_existing_file(cli, tiny_run, tmp_path):
+    """lr-find's plot and report's table go through one check of a file the user names."""
+    before = {path: path.read_bytes() for path in tiny_run.rglob("*") if path.is_file()}
+    (tiny_run / "plots").mkdir(exist_ok=True)
+    inside = one_line(cli("lr-find", "--out", str(tiny_run / "plots" / "loss.png")))
+    assert "inside the run directory" in inside
+    existing = tmp_path / "mine.png"
+    existing.write_bytes(b"a picture of mine")
+    assert "exists; choose a new file, or replace it with --force" in one_line(
+        cli("lr-find", "--out", str(existing))
+    )
+    assert existing.read_bytes() == b"a picture of mine"
+    dangling = tmp_path / "dangling.md"
+    dangling.symlink_to(tmp_path / "nowhere")
+    refused = cli("report", str(tiny_run), "--out", str(dangling))
+    assert "exists; choose a new file, or replace it with --force" in one_line(refused)
+    assert refused.out == ""  # the error comes before the table
+    assert {path: path.read_bytes() for path in tiny_run.rglob("*") if path.is_file()} == before

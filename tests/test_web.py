@@ -109,6 +109,28 @@ def test_a_bad_request_is_a_4xx_with_one_line(client, case):
     assert error and "\n" not in error and "Traceback" not in error
 
 
+def body(content: bytes) -> dict:
+    return {"content": content, "headers": {"Content-Type": "application/json"}}
+
+
+FRAMEWORK_REFUSALS = {  # what FastAPI and Starlette answer themselves, before any handler of ours
+    "an unknown path": ("get", "/api/nowhere", {}, 404),
+    "another method": ("put", "/api/sample", {}, 405),
+    "JSON nested 100,000 deep": ("post", "/api/sample", body(b"[" * 100_000), 400),
+    "a 5,000-digit integer": ("post", "/api/sample", body(b'{"count": ' + b"9" * 5000 + b"}"), 400),
+    "a string for a number": ("post", "/api/sample", {"json": {"count": "3"}}, 422),
+    "a string for a boolean": ("post", "/api/score", {"json": {"names": ["toro"], "explain": "yes"}}, 422),
+}
+
+
+@pytest.mark.parametrize("case", FRAMEWORK_REFUSALS, ids=list(FRAMEWORK_REFUSALS))
+def test_the_frameworks_own_refusals_answer_with_error_too(client, case):
+    method, path, request, status = FRAMEWORK_REFUSALS[case]
+    response = getattr(client, method)(path, **request)
+    assert response.status_code == status, response.text
+    assert list(response.json()) == ["error"] and "\n" not in response.json()["error"]
+
+
 def test_the_options_are_the_libraries_declarations_with_the_servers_caps(client):
     options = client.get("/api/options").json()
     sample, guess = options["sample"], options["guess"]

@@ -36,6 +36,12 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def quoted(text: str, most: int = 60) -> str:
+    """`text` as a message quotes it: in repr's quotes, cut to about `most` characters, so that a
+    line of input that is not a name (a megabyte of NULs) still makes a one-line message."""
+    return repr(text if len(text) <= most else text[: most - 3] + "...")
+
+
 def unknown(what: str, name: object, choices: Iterable[object]) -> UserError:
     """The error for a name that is not one of `choices`: "unknown model 'x' (choose from: a, b)"."""
     return UserError(f"unknown {what} {name!r} (choose from: {', '.join(map(str, choices))})")

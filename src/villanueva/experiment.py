@@ -115,12 +115,15 @@ def _start(settings: Settings, data: DataOptions, device: str, ranks: Ranks = Ra
     return corpus, split, vocab, labels, model, settings
 
 
-def lr_find_run(out: Path, settings: Settings, data: DataOptions, sweep=None, device: str = "cpu"):
+def lr_find_run(
+    out: Path, settings: Settings, data: DataOptions, sweep=None, device: str = "cpu", force: bool = False
+):
     """Sweep the learning rate over a short run of a new model (nothing is kept but the plot of loss
-    vs learning rate, written to `out`, a .png file); returns the diagnostics' LRSweep."""
+    vs learning rate, written to `out`, a new .png file, or an existing one with `force`); returns
+    the diagnostics' LRSweep."""
     from villanueva.diagnostics.lr_find import SweepRange, check_plot_path, lr_sweep, write_lr_plot
 
-    check_plot_path(out)
+    check_plot_path(out, force)
     _, split, vocab, labels, model, settings = _start(settings, data, device)
     examples = model.examples(split.train, vocab, part_label_ids(split, labels, "train"))
     train_set = tuple(t.to(model_device(model)) for t in examples)

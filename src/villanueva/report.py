@@ -6,7 +6,7 @@ from pathlib import Path
 
 from villanueva.errors import UserError
 from villanueva.runs import RunRecord, RunResult, files, read_record, read_result
-from villanueva.runs.run import CONFIG
+from villanueva.runs.run import check_new_file
 from villanueva.training import changes
 
 
@@ -42,11 +42,5 @@ def report(paths: list[Path]) -> str:
 def write_report(path: Path, table: str, force: bool = False) -> None:
     """Write the table to a new file; an existing one only with `force`, and never a file inside a
     run directory (a report must not replace a run's own records)."""
-    path = Path(path)
-    if (path.parent / CONFIG).is_file():
-        raise UserError(f"--out {path} is inside the run directory {path.parent}; write the report elsewhere")
-    if path.is_dir():
-        raise UserError(f"--out {path} is a directory; name a file")
-    if path.exists() and not force:
-        raise UserError(f"--out {path} exists; choose a new file, or replace it with --force")
+    check_new_file(path, "out", force)
     files.write_text(path, table)  # a failure is a UserError naming the file

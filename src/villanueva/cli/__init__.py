@@ -10,6 +10,7 @@ start-up. Sampling, scoring and guessing never load torch; a command that needs 
 without it, is one line that says how to add it.
 """
 
+import contextlib
 import os
 import shlex
 import signal
@@ -44,6 +45,34 @@ def _handle(signums) -> dict:
     return previous
 
 
+class _Results:
+    """Standard output for a command's results: a write that fails (a full disk, a device that
+    refuses it) is a UserError, one line; a reader that left (BrokenPipeError) is main's to handle."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name: str):  # fileno, isatty, encoding, ...: those of the stream
+        return getattr(self._stream, name)
+
+    @staticmethod
+    def _guarded(call, *args):
+        from villanueva.errors import UserError
+
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise UserError(f"cannot write the results to standard output: {error.strerror}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     from villanueva.errors import UserError, flag
 
@@ -56,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         args.command_line = shlex.join(["villanueva", *(sys.argv[1:] if argv is None else argv)])
         use_threads(args.threads)
-        return args.command(args) or 0
+        if sys.stdout is None:  # started with `>&-`
+            raise UserError("standard output is closed, so the results would be lost; send them to a file")
+        with contextlib.redirect_stdout(_Results(sys.stdout)):
+            code = args.command(args) or 0
+            sys.stdout.flush()  # a full disk shows here, as one line, not after exit
+        return code
     except UserError as error:
         print(f"villanueva: error: {error.worded(flag)}", file=sys.stderr)
         return 2

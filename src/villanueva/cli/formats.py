@@ -26,10 +26,17 @@ class RecordWriter:
         self.format, self.columns, self.line = format, columns, line
         self.csv = csv.writer(sys.stdout, lineterminator="\n") if format == "csv" else None
         self.written = 0
-        if self.csv is not None:
-            self.csv.writerow(columns)
+        self.headed = False
+
+    def _header(self) -> None:
+        if self.csv is not None and not self.headed:
+            self.csv.writerow(self.columns)
+        self.headed = True
 
     def write(self, records) -> None:
+        # Nothing is written before the first records (or close), so that an error found while
+        # they are computed (an unknown label, say) comes before any output.
+        self._header()
         for record in records:
             if self.format == "txt":
                 print(self.line(record))
@@ -44,6 +51,7 @@ class RecordWriter:
             self.written += 1
 
     def close(self) -> None:
+        self._header()
         if self.format == "json":
             sys.stdout.write(("[" if not self.written else "") + "\n]\n")
 

@@ -45,8 +45,9 @@ def add(commands):
         "--out",
         metavar="FILE",
         type=Path,
-        help="the plot, a .png file (default runs/lr-find-<model>-<time>.png)",
+        help="the plot, a new .png file (default runs/lr-find-<model>-<time>.png)",
     )
+    sweep.add_argument("--force", action="store_true", help="with --out: replace an existing file")
     add_recipe_choice(
         sweep,
         "fast (default) or notebook: whose optimizer, batch size, weight decay "
@@ -69,7 +70,8 @@ def run(args) -> int:
         args.model, args.recipe, None, training_options(args), model_options(args), data.conditioned
     )
     out = args.out or default_path(f"lr-find-{settings.model}", ".png")
-    sweep = lr_find_run(out, settings, data, SweepRange(args.min_lr, args.max_lr, args.steps), args.device)
+    sweep_range = SweepRange(args.min_lr, args.max_lr, args.steps)
+    sweep = lr_find_run(out, settings, data, sweep_range, args.device, args.force)
     print(
         f"swept lr from {sweep.lrs[0]:.2g} to {sweep.lrs[-1]:.2g} in {len(sweep.lrs)} steps; lowest "
         f"smoothed loss {min(sweep.smoothed):.4f} at lr {sweep.lowest_lr:.2g}"

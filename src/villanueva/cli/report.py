@@ -29,6 +29,7 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.report import report, write_report
+    from villanueva.runs.run import check_new_file
     from villanueva.tune import is_study, load_study, study_url, trials_table
 
     if any(map(is_study, args.runs)):
@@ -37,6 +38,8 @@ def run(args) -> int:
         table = trials_table(load_study(study_url(args.runs[0]), args.study))
     else:
         table = report([Path(run) for run in args.runs])
+    if args.out:  # refused before the table is printed: an error comes before any output
+        check_new_file(args.out, "out", args.force)
     print(table, end="")
     if args.out:
         write_report(args.out, table, args.force)

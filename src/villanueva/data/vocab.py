@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, quoted
 
 END = "."
 
@@ -31,9 +31,8 @@ class Vocab:
         index = self.index
         unknown = sorted({ch for ch in text if ch not in index})
         if unknown:
-            shown = text if len(text) <= 60 else text[:57] + "..."
             raise UserError(
-                f"{shown!r} contains {', '.join(map(repr, unknown))}, not in this model's "
+                f"{quoted(text)} contains {', '.join(map(repr, unknown))}, not in this model's "
                 f"vocabulary ({''.join(self.chars[1:])!r})"
             )
         return [index[ch] for ch in text]

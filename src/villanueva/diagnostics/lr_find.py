@@ -15,6 +15,7 @@ from villanueva.diagnostics.plots import png_bytes
 from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
 from villanueva.runs import files
+from villanueva.runs.run import check_new_file
 from villanueva.training import TrainConfig, check_trainable, optimisation_step
 from villanueva.training.trainer import build_optimizer
 
@@ -90,12 +91,11 @@ def lr_sweep(
     return result
 
 
-def check_plot_path(path: Path) -> None:
+def check_plot_path(path: Path, force: bool = False) -> None:
     """Refuse a plot path that cannot be written, before the sweep spends any time."""
     if Path(path).suffix.lower() != ".png":
-        raise UserError(f"--out must name a .png file, got {path}")
-    if Path(path).is_dir():
-        raise UserError(f"--out {path} is a directory; name a .png file")
+        raise UserError(f"`out` must name a .png file, got {path}")
+    check_new_file(path, "out", force)
 
 
 def write_lr_plot(path: Path, sweep: LRSweep) -> None:

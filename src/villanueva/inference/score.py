@@ -13,7 +13,7 @@ import numpy as np
 
 from villanueva.data import LabelSet, Split, Vocab, clean_name
 from villanueva.data.corpus import MAX_NAME_LENGTH
-from villanueva.errors import UserError
+from villanueva.errors import UserError, quoted
 from villanueva.inference.graphs import as_steps
 from villanueva.inference.steps import Steps
 
@@ -28,7 +28,7 @@ def cleaned_names(names: list[str], vocab: Vocab, keep_accents: bool) -> list[st
     cleaned = [clean_name(name, keep_accents) for name in names]
     for raw, name in zip(names, cleaned):
         if not name:
-            raise UserError(f"{raw!r} is empty after cleaning; nothing to score")
+            raise UserError(f"{quoted(raw)} is empty after cleaning; nothing to score")
         if len(name) > MAX_NAME_LENGTH:
             raise UserError(
                 f"a name of {len(name):,} characters is longer than a name can be ({MAX_NAME_LENGTH})"

@@ -17,6 +17,7 @@ model, for training, the diagnostics and the GPU, is built and loaded by runs/mo
 """
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,25 @@ class RunWriter:
 
     def save_samples(self, names: list[str]) -> None:
         files.write_text(self.path / SAMPLES, "".join(f"{name}\n" for name in names))
+
+
+def check_new_file(path: Path, option: str = "out", force: bool = False) -> None:
+    """Refuse a file that a command is to write where the user named it (`option`): never in a run
+    directory or one of its folders (its records and plots are the run's own), never a directory,
+    and never over an existing file or link, even a dangling one, unless `force`."""
+    path = Path(path)
+    named = f"{parameter(option)} {path}"
+    run = next((folder for folder in path.absolute().parents[:2] if _is_run(folder)), None)
+    if run is not None:
+        raise UserError(f"{named} is inside the run directory {run}; write it elsewhere")
+    if path.is_dir():
+        raise UserError(f"{named} is a directory; name a file")
+    if os.path.lexists(path) and not force:
+        raise UserError(f"{named} exists; choose a new file, or replace it with {parameter('force')}")
+
+
+def _is_run(folder: Path) -> bool:
+    return (folder / CONFIG).is_file() and (folder / SPLIT).is_file()
 
 
 def _refuse_if_used(path: Path) -> None:

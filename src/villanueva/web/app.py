@@ -24,6 +24,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from villanueva import __version__
 from villanueva.errors import UserError, worded
@@ -66,9 +67,13 @@ def create_app(runs: list[Run]) -> FastAPI:
     def refused(request: Request, error: UserError) -> JSONResponse:
         return JSONResponse({"error": error.worded(str)}, status_code=400)
 
-    @app.exception_handler(HTTPException)
-    def not_found(request: Request, error: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+    # Starlette's own: an unknown path (404), another method (405), a body it cannot parse (400).
+    # FastAPI's HTTPException, raised here, is one of them.
+    @app.exception_handler(StarletteHTTPException)
+    def not_found(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
+        )
 
     @app.get("/api/runs")
     def list_runs() -> list[dict]:
