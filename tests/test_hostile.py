@@ -18,6 +18,7 @@ from safetensors import safe_open
 
 from villanueva.runs.run import CHECKPOINT, CONFIG, METRICS, SPLIT, VOCAB, WEIGHTS
 
+from conftest import TINY_NAMES
 from test_resume import TRAIN, assert_same_run, start
 
 FAST = ["--steps", "20", "--hidden", "8", "--quiet"]
@@ -370,3 +371,41 @@ def test_no_command_writes_over_a_run_or_an_existing_file(cli, tiny_run, tmp_pat
     assert "exists; choose a new file, or replace it with --force" in one_line(refused)
     assert refused.out == ""  # the error comes before the table
     assert {path: path.read_bytes() for path in tiny_run.rglob("*") if path.is_file()} == before
+
+
+PRESET_VALUES = {
+    "a float for a whole number": ({"hidden": 1e9}, {}, "--hidden must be a whole number"),
+    "a text for a whole number": ({"hidden": "300"}, {}, "--hidden must be a whole number"),
+    "true for a whole number": ({"hidden": True}, {}, "--hidden must be a whole number"),
+    "a text for a number": ({"dropout": "0.1"}, {}, "--dropout must be a number"),
+    "a stack too deep to build": ({"layers": 10**6}, {}, "--layers must be at least 1 and at most 1,000"),
+    "a fractional seed": ({}, {"seed": 1.5}, "--seed must be a whole number"),
+    "fractional steps": ({}, {"steps": 100.5}, "--steps must be a whole number"),
+    "a list for a number": ({}, {"lr": [0.01]}, "--lr must be a number"),
+}
+
+
+@pytest.mark.parametrize("case", PRESET_VALUES, ids=list(PRESET_VALUES))
+def test_a_presets_values_are_checked_by_their_declarations(cli, tmp_path, case):
+    model_options, training, expected = PRESET_VALUES[case]
+    preset = tmp_path / "preset.json"
+    preset.write_text(json.dumps({"model": "gru", "model_options": model_options, "training": training}))
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(TINY_NAMES) + "\n")
+    error = one_line(train(cli, names, tmp_path / "run", "--preset", str(preset)))
+    assert expected in error
+    assert not (tmp_path / "run").exists()  # refused before the run directory is made
+
+
+def test_json_nested_too_deep_is_one_line(cli, tiny_run, tmp_path):
+    preset = tmp_path / "deep.json"
+    preset.write_text("[" * 100_000)
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(TINY_NAMES) + "\n")
+    assert "nested too deeply" in one_line(train(cli, names, tmp_path / "run", "--preset", str(preset)))
+    for kind, line in {"deep": "[" * 100_000, "null": "null"}.items():  # before the last line: not torn
+        metrics = (tiny_run / METRICS).read_text().splitlines()
+        (tmp_path / kind).mkdir()
+        run = damaged_copy(tiny_run, tmp_path / kind, METRICS, "\n".join([line, *metrics, ""]).encode())
+        for command in ("report", "diagnose"):
+            assert "is damaged: line 1 is not a JSON object" in one_line(cli(command, str(run)))

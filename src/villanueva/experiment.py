@@ -145,7 +145,7 @@ def resume_run(
         with ranks.together():
             outputs.writer = RunWriter.reopen(path) if ranks.writes else None
             run = read_run_setup(path)
-            if any(isinstance(record, dict) and record.get("final") for record in read_metrics(path)):
+            if any(record.get("final") for record in read_metrics(path)):
                 raise UserError(f"{path} has finished training; nothing to resume")
             # No checkpoint yet: the run stopped before its first one was written, so it starts
             # again from step 0, with the model a new run would have built (seeded as train_run).

@@ -184,14 +184,14 @@ def add_model_options(group) -> list[argparse.Action]:
     for model, spec in MODELS.items():
         for field in fields(spec.config):
             defaults.setdefault(field.name, {})[model] = field.default
-            if field.name not in described or "help" in field.metadata:
+            if field.name not in described or field.metadata["help"]:
                 described[field.name] = field  # subclasses that only change a default have no help
     return [
         group.add_argument(
             flag(name),
             dest=f"model_{name}",
             **_value_kind(field),
-            help=f"{worded(field.metadata.get('help', name), flag)} ({_model_defaults(defaults[name])})",
+            help=f"{worded(field.metadata['help'] or name, flag)} ({_model_defaults(defaults[name])})",
         )
         for name, field in described.items()
     ]

@@ -267,14 +267,7 @@ def read_names(path: Path) -> Run:
 
 def read_result(path: Path) -> RunResult | None:
     """The final record of a run, or None while it has not finished training."""
-    final = next(
-        (
-            record
-            for record in reversed(read_metrics(path))
-            if isinstance(record, dict) and record.get("final")
-        ),
-        None,
-    )
+    final = next((record for record in reversed(read_metrics(path)) if record.get("final")), None)
     if final is None:
         return None
     try:
@@ -289,7 +282,8 @@ def default_path(name: str, suffix: str = "") -> Path:
 
 
 def read_metrics(path: Path) -> list[dict]:
-    """The records of metrics.jsonl; a torn last line (a crash mid-write) is dropped."""
+    """The records of metrics.jsonl; a torn last line (a crash mid-write) is dropped, any other line
+    that is not a JSON object is a UserError."""
     try:
         lines = (Path(path) / METRICS).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -297,11 +291,16 @@ def read_metrics(path: Path) -> list[dict]:
     except UnicodeDecodeError:
         raise UserError(f"{Path(path) / METRICS} is damaged: it is not UTF-8 text") from None
     records = []
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         try:
-            records.append(json.loads(line))
-        except ValueError:
-            break
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            if number == len(lines):
+                break  # torn by a crash mid-write: the run goes on from the line before
+            record = None
+        if not isinstance(record, dict):
+            raise UserError(f"{Path(path) / METRICS} is damaged: line {number:,} is not a JSON object")
+        records.append(record)
     return records
 
 

@@ -72,4 +72,6 @@ def read_preset(path: Path) -> Preset:
         raise UserError(f"preset file {path} not found") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise UserError(f"cannot read the preset file {path}: {error}") from None
+    except RecursionError:
+        raise UserError(f"cannot read the preset file {path}: it is nested too deeply") from None
     return Preset.from_json(data, str(path))

@@ -15,7 +15,7 @@ def describe(run: Run, index: int) -> dict:
     curve = [
         {"step": r["step"], "train": r["train_loss"], "val": r["val_loss"]}
         for r in read_metrics(run.path)
-        if isinstance(r, dict) and "val_loss" in r and r.get("step")
+        if "val_loss" in r and r.get("step")
     ]
     labels = run.labels
     return {
