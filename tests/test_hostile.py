@@ -409,3 +409,16 @@ def test_json_nested_too_deep_is_one_line(cli, tiny_run, tmp_path):
         run = damaged_copy(tiny_run, tmp_path / kind, METRICS, "\n".join([line, *metrics, ""]).encode())
         for command in ("report", "diagnose"):
             assert "is damaged: line 1 is not a JSON object" in one_line(cli(command, str(run)))
+
+
+@pytest.mark.parametrize("command", ["tune", "reproduce"])
+@pytest.mark.parametrize("where", ["an existing file", "/proc"])
+def test_a_folder_that_cannot_be_made_is_one_line(cli, tmp_path, command, where):
+    out = tmp_path / "afile" if where == "an existing file" else Path("/proc/villanueva-out")
+    if where == "an existing file":
+        out.write_text("mine")
+    extra = ["--trials", "1"] if command == "tune" else ["--models", "bigram"]
+    error = one_line(cli(command, "--out", str(out), *extra))
+    assert f"{out} is a file; name a folder" in error or f"cannot create --out {out}" in error
+    if where == "an existing file":
+        assert out.read_text() == "mine"

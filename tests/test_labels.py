@@ -281,3 +281,16 @@ def test_label_mistakes_are_one_line(regions_run, regions_csv, tiny_run, cli, tm
     assert result.code == 2
     assert message in result.err and len(result.err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_label_as_written_wins_over_one_that_folds_alike():
+    labels = LabelSet("place", ["Ñandú", "NANDU", "Köln", "koln", "Girona"], [1] * 5, {})
+    assert [labels.members(text) for text in ("Ñandú", "NANDU", "Köln", "koln", "girona")] == [
+        [0],
+        [1],
+        [2],
+        [3],
+        [4],
+    ]
+    with pytest.raises(UserError, match="could be 'Ñandú' or 'NANDU'"):
+        labels.members("nandu")

@@ -93,5 +93,8 @@ def test_tensorboard_mistakes_stop_before_the_run_starts(cli, tiny_names_file, t
     out = tmp_path / "run"
     tensorboard = ["--tensorboard", str(afile / "tb")]
     result = cli("train", "--data", str(tiny_names_file), "--out", str(out), *tensorboard)
-    assert result.code == 2 and "is not a directory one can write into" in result.err
+    assert result.code == 2 and f"cannot create --tensorboard {afile / 'tb'}: Not a directory" in result.err
+    assert not out.exists()
+    proc = cli("train", "--data", str(tiny_names_file), "--out", str(out), "--tensorboard", "/proc/tb")
+    assert proc.code == 2 and "cannot create --tensorboard /proc/tb" in proc.err
     assert not out.exists()

@@ -186,6 +186,20 @@ def test_serve_refuses_a_bad_run_at_start(cli, tmp_path):
     assert result.code == 2 and "not found" in result.err and len(result.err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("", "would listen on every interface"),
+        ("garbage..host", "not an address"),
+        ("999.1.1.1", "not an address"),
+    ],
+)
+def test_serve_refuses_a_host_it_cannot_or_should_not_listen_on(cli, host, expected):
+    result = cli("serve", "--host", host, "--port", "8765")
+    assert result.code == 2 and expected in result.err and len(result.err.splitlines()) == 1
+    assert result.out == ""  # refused before anything is served or announced
+
+
 # --- the page in a browser ---------------------------------------------------------------------
 
 CHROMIUM = next(

@@ -16,7 +16,7 @@ import torch
 from villanueva.data import DataOptions
 from villanueva.errors import UserError
 from villanueva.experiment import TrainedRun, train_run
-from villanueva.runs.files import write_text
+from villanueva.runs import files
 from villanueva.training import resolve
 from villanueva.training.trainer import OnProgress
 
@@ -51,9 +51,9 @@ def reproduce(
     if not 0 < scale <= 1:
         raise UserError(f"--scale must be in (0, 1], got {scale}")
     rows = _chosen_rows(models)
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out} already exists; choose a new --out")
+    out = files.make_folder(out, "out")
+    if any(out.iterdir()):
+        raise UserError(f"{out} already exists; choose a new `out`")
     results = []
     for row in rows:
         settings = resolve(row.model, "notebook")
@@ -62,7 +62,7 @@ def reproduce(
         results.append((row, trained))
         on_row(row, trained)
     table = results_markdown(results, data, _command(data, scale, models), device)
-    write_text(out / "results.md", table)
+    files.write_text(out / "results.md", table)
     return table
 
 

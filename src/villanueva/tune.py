@@ -27,6 +27,7 @@ from pathlib import Path
 from villanueva.data import DataOptions
 from villanueva.errors import UserError, unknown
 from villanueva.machine import use_threads
+from villanueva.runs import files
 from villanueva.training import Preset, Settings, TrainConfig, resolve
 
 # name -> (kind, low, high) for numbers (log-uniform when the range spans a factor of 4 or more),
@@ -114,7 +115,7 @@ def tune(request: TuneRequest, on_trial=None):
     time is reached (or, with neither, until interrupted). `on_trial(trial)` is called for each
     finished trial, in the process that ran it (a module's function: the others import it).
     Returns the study."""
-    request.out.mkdir(parents=True, exist_ok=True)
+    files.make_folder(request.out, "out")
     study = open_study(request)
     _fail_dead_trials(study)
     limit = None if request.trials is None else _taken(study) + request.trials

@@ -24,12 +24,28 @@ def add(commands):
     return parser
 
 
+def check_host(host: str) -> None:
+    """Refuse an address the server could not listen on, or one that means more than it says ('' is
+    every interface to uvicorn), before the runs are read."""
+    import socket
+
+    from villanueva.errors import UserError
+
+    if not host.strip():
+        raise UserError("--host is empty, which would listen on every interface; give 0.0.0.0 to mean that")
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise UserError(f"--host {host!r} is not an address this machine can listen on ({error})") from None
+
+
 def run(args) -> int:
     from villanueva.errors import UserError
     from villanueva.runs import open_run
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    check_host(args.host)
     try:
         import uvicorn
 

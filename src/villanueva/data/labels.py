@@ -138,16 +138,22 @@ class LabelSet:
     def members(self, text: str) -> list[int]:
         """The ids a label or group typed by a user stands for; an unknown one is a UserError that
         lists the closest known ones."""
+        if text in self.names:  # as written: before any folding, which may join two labels
+            return [self.names.index(text)]
+        if text in self.groups:
+            return self.ids(self.groups[text])
         wanted = folded(text)
         wanted = folded(
             next((official for alias, official in ALIASES.items() if folded(alias) == wanted), text)
         )
-        for i, name in enumerate(self.names):
-            if folded(name) == wanted:
-                return [i]
-        for group, labels in self.groups.items():
-            if folded(group) == wanted:
-                return self.ids(labels)
+        matches = [name for name in [*self.names, *self.groups] if folded(name) == wanted]
+        if len(matches) > 1:
+            raise UserError(
+                f"label {text!r} could be {' or '.join(map(repr, matches))}, which differ only in accents "
+                "or case; write it as one of them"
+            )
+        if matches:
+            return self.members(matches[0])
         raise UserError(f"unknown label {text!r}; {self._closest(wanted)} (villanueva labels lists them all)")
 
     def _closest(self, wanted: str) -> str:

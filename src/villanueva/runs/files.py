@@ -1,7 +1,8 @@
 """Atomic file writes: a reader (or a crash) never sees a half-written file.
 
 Each file is written to a temporary name in the same directory, flushed and fsynced, then renamed
-over the final name; `os.replace` is atomic on POSIX and Windows within one file system.
+over the final name; `os.replace` is atomic on POSIX and Windows within one file system. And the
+one way a command makes a folder the user named: a problem is one line naming the option.
 """
 
 import errno
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from villanueva.errors import UserError
+from villanueva.errors import UserError, parameter
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -45,6 +46,19 @@ def failing_writes_explained(path: Path):
                 "command again (an interrupted training continues with villanueva train --resume RUN)"
             ) from None
         raise UserError(f"cannot write {path}: {reason}") from None
+
+
+def make_folder(path: Path, option: str) -> Path:
+    """Create the folder `path` that the user named with `option`, and its parents; a file in its
+    place, or a place where nothing can be created (/proc, a read-only mount), is a UserError."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{parameter(option)} {path} is a file; name a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {parameter(option)} {path}: {error.strerror or error}") from None
+    return path
 
 
 def write_bytes(path: Path, data: bytes) -> None:

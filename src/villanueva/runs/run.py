@@ -65,11 +65,7 @@ class RunWriter:
     def create(
         cls, path: Path, record: RunRecord, vocab: Vocab, split: Split, labels: LabelSet | None = None
     ) -> "RunWriter":
-        path = Path(path)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise UserError(f"cannot create run directory {path}: {error.strerror}") from None
+        path = files.make_folder(path, "out")
         _refuse_if_used(path)  # before locking, so a refused directory gets no lock file
         writer = cls(path)
         try:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from villanueva.errors import UserError
+from villanueva.runs import files
 
 
 class TensorBoardLog:
@@ -23,9 +24,9 @@ class TensorBoardLog:
         except ImportError:
             message = "--tensorboard needs TensorBoard: pip install 'villanueva[tensorboard]'"
             raise UserError(message) from None
-        existing = next(p for p in (directory, *directory.parents) if p.exists())
-        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise UserError(f"--tensorboard {directory}: {existing} is not a directory one can write into")
+        files.make_folder(directory, "tensorboard")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise UserError(f"`tensorboard` {directory} is not a folder one can write into")
         self.open = lambda: SummaryWriter(str(directory))
         self.writer = None
 
