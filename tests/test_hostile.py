@@ -127,7 +127,8 @@ def test_a_config_json_asking_for_a_huge_model_is_refused(cli, tiny_run, tmp_pat
         if path.is_file():
             (damaged / path.name).write_bytes(path.read_bytes())
     config = json.loads((damaged / CONFIG).read_text())
-    config["model_config"]["hidden"] = 10**9
+    # Within the declared bounds, each size alone; together 3 * 2**40 weights.
+    config["model_config"]["hidden"] = config["model_config"]["emb_dim"] = 2**20
     (damaged / CONFIG).write_text(json.dumps(config))
     assert "memory" in one_line(cli("export", str(damaged)))
 

@@ -27,7 +27,7 @@ def test_mlp_options_and_size():
 
 
 def test_model_options_are_checked():
-    with pytest.raises(UserError, match="`block_size` must be positive"):
+    with pytest.raises(UserError, match="`block_size` must be at least 1 and at most 200, got 0"):
         make_config("mlp", block_size=0)
     with pytest.raises(UserError, match="has no option `hidden`"):
         make_config("bigram", hidden=3)
