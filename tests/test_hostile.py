@@ -423,3 +423,28 @@ def test_a_folder_that_cannot_be_made_is_one_line(cli, tmp_path, command, where)
     assert f"{out} is a file; name a folder" in error or f"cannot create --out {out}" in error
     if where == "an existing file":
         assert out.read_text() == "mine"
+
+
+def test_settings_that_would_train_nothing_or_forever_are_refused(cli, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(TINY_NAMES) + "\n")
+    warm = one_line(train(cli, names, tmp_path / "run", "--steps", "10", "--warmup", "10", "--quiet"))
+    assert "--warmup 10 is not less than the 10 steps" in warm and not (tmp_path / "run").exists()
+    sweep = one_line(cli("lr-find", "--data", str(names), "--steps", str(10**9)))
+    assert "--steps must be from 2 to 100,000,000 for a sweep" in sweep
+
+
+@pytest.mark.parametrize("option", ["--top-p", "--temperature"])
+def test_a_vanishing_top_p_or_temperature_draws_the_likeliest_names(cli, option):
+    # Below what float32 holds they once acted as zero and ended in a shortfall blamed on nothing.
+    result = cli("sample", "-n", "5", "--seed", "1", option, "1e-300")
+    assert result.code == 0 and len(result.out.splitlines()) == 5 and result.err == ""
+
+
+def test_a_database_password_never_shows():
+    from villanueva.tune import _first_line, masked
+
+    url = "postgresql://vn:s3cret@db.example:5432/studies"
+    assert masked(url) == "postgresql://vn:***@db.example:5432/studies"
+    assert masked("sqlite:////tmp/study.db") == "sqlite:////tmp/study.db"
+    assert "s3cret" not in _first_line(ValueError(f"could not connect to {url}\nmore"), url)

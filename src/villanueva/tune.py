@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import socket
 import time
+import urllib.parse
 import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -157,14 +158,13 @@ def open_study(request: TuneRequest):
             pruner=optuna.pruners.MedianPruner(n_startup_trials=FIRST_TRIALS, n_warmup_steps=PRUNE_FROM),
         )
     except Exception as error:  # SQLAlchemy's and Optuna's own, for a database that cannot be used
-        raise UserError(
-            f"cannot use the study database {request.storage_url}: {_first_line(error)}"
-        ) from None
+        url = request.storage_url
+        raise UserError(f"cannot use the study database {masked(url)}: {_first_line(error, url)}") from None
     if "data" not in study.user_attrs:
         study.set_user_attr("data", data)
     elif study.user_attrs["data"] != data:
         raise UserError(
-            f"the study {request.study!r} in {request.storage_url} tunes another list (its names, "
+            f"the study {request.study!r} in {masked(request.storage_url)} tunes another list (its names, "
             "labels or split differ from these); "
             "choose another --study or --storage"
         )
@@ -195,9 +195,11 @@ def load_study(url: str, name: str | None = None):
     try:
         names = [summary.study_name for summary in optuna.get_all_study_summaries(storage)]
     except Exception as error:
-        raise UserError(f"cannot read the study database {url}: {_first_line(error)}") from None
+        raise UserError(f"cannot read the study database {masked(url)}: {_first_line(error, url)}") from None
     if name is None and len(names) != 1:
-        raise UserError(f"{url} holds {len(names)} studies ({', '.join(names)}); choose one with --study")
+        raise UserError(
+            f"{masked(url)} holds {len(names)} studies ({', '.join(names)}); choose one with --study"
+        )
     if name is not None and name not in names:
         raise unknown("study", name, names)
     return optuna.load_study(study_name=name or names[0], storage=storage)
@@ -265,13 +267,24 @@ def _storage(url: str):
             # one's next try finds them made.
             racing = "already exists" in str(error) or "UNIQUE constraint failed" in str(error)
             if attempt + 1 == OPEN_ATTEMPTS or not racing:
-                raise UserError(f"cannot open the study database {url}: {_first_line(error)}") from None
+                raise UserError(
+                    f"cannot open the study database {masked(url)}: {_first_line(error, url)}"
+                ) from None
             time.sleep(0.5 * (attempt + 1))
 
 
-def _first_line(error: Exception) -> str:
+def _first_line(error: Exception, url: str = "") -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:300]
+    password = urllib.parse.urlsplit(url).password
+    return (text.replace(password, "***") if password else text).splitlines()[0][:300]
+
+
+def masked(url: str) -> str:
+    """A database URL as a message shows it: without its password (it would end up in logs)."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
 def _work(request: TuneRequest, worker: int, limit: int | None, deadline: float | None, on_trial) -> None:

@@ -24,9 +24,9 @@ def add(commands):
     return parser
 
 
-def check_host(host: str) -> None:
+def check_address(host: str, port: int) -> None:
     """Refuse an address the server could not listen on, or one that means more than it says ('' is
-    every interface to uvicorn), before the runs are read."""
+    every interface to uvicorn), before the runs are read and anything is printed."""
     import socket
 
     from villanueva.errors import UserError
@@ -34,9 +34,15 @@ def check_host(host: str) -> None:
     if not host.strip():
         raise UserError("--host is empty, which would listen on every interface; give 0.0.0.0 to mean that")
     try:
-        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except (OSError, UnicodeError) as error:
         raise UserError(f"--host {host!r} is not an address this machine can listen on ({error})") from None
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's own socket does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise UserError(f"cannot listen on {host}:{port} ({error.strerror})") from None
 
 
 def run(args) -> int:
@@ -45,7 +51,7 @@ def run(args) -> int:
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
-    check_host(args.host)
+    check_address(args.host, args.port)
     try:
         import uvicorn
 

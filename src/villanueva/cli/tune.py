@@ -52,7 +52,7 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.training import TrainingInterrupted
-    from villanueva.tune import SPACES, TuneRequest, best_settings, parse_duration, tune
+    from villanueva.tune import SPACES, TuneRequest, best_settings, masked, parse_duration, tune
 
     if args.trials is None and args.timeout is None:
         raise UserError("give --trials N or --timeout TIME (or both): a search has no end of its own")
@@ -72,7 +72,7 @@ def run(args) -> int:
         args.seed,
         args.device,
     )
-    print(f"study {request.study!r} in {request.storage_url}; trials in {request.out}", flush=True)
+    print(f"study {request.study!r} in {masked(request.storage_url)}; trials in {request.out}", flush=True)
     try:
         study = tune(request, on_trial=print_trial)
     except (TrainingInterrupted, KeyboardInterrupt) as stop:  # in a trial (a checkpoint saved) or between

@@ -17,6 +17,7 @@ from villanueva.models.base import Examples, NameModel
 from villanueva.runs import files
 from villanueva.runs.run import check_new_file
 from villanueva.training import TrainConfig, check_trainable, optimisation_step
+from villanueva.training.config import MAX_STEPS
 from villanueva.training.trainer import build_optimizer
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
@@ -34,8 +35,8 @@ class SweepRange:
             raise UserError(
                 f"the sweep needs 0 < --min-lr < --max-lr, got {self.min_lr:g} and {self.max_lr:g}"
             )
-        if self.steps < 2:
-            raise UserError(f"--steps must be at least 2 for a sweep, got {self.steps}")
+        if not 2 <= self.steps <= MAX_STEPS:  # as many as train takes, and two points at least
+            raise UserError(f"--steps must be from 2 to {MAX_STEPS:,} for a sweep, got {self.steps:,}")
 
     def lr(self, step: int) -> float:
         return self.min_lr * (self.max_lr / self.min_lr) ** (step / (self.steps - 1))

@@ -77,6 +77,11 @@ class TrainConfig:
 
     def __post_init__(self):
         check(self)
+        if self.warmup >= self.steps:  # checked again once `epochs` has made the steps (sized_for)
+            raise UserError(
+                f"{parameter('warmup')} {self.warmup:,} is not less than the {self.steps:,} steps: the "
+                "learning rate would never leave its warm-up"
+            )
 
     def sized_for(self, examples: int) -> "TrainConfig":
         """These settings for a training set of `examples` rows: with `epochs`, the steps that many
