@@ -4,8 +4,9 @@ fresh process, and calls per second after it.
     python benchmarks/faker_provider.py [--runs 5] [--calls 20000]
 
 The first call is timed in fresh processes (the median of 3), from before the imports to the first
-name: for villanueva.faker it loads torch and the bundled model and builds the pool of the names it
-draws from; "new province" is a first call with the model already loaded, which only builds a pool.
+name: for villanueva.faker it loads the bundled model (its export, on ONNX Runtime) and builds the
+pool of the names it draws from; "new province" is a first call with the model already loaded,
+which only builds a pool.
 Calls per second are one name per call on a warm provider, the median of --runs rounds of --calls.
 """
 
