@@ -1,6 +1,7 @@
 """The CLI end to end on a tiny list, and every bad input of the first slice."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -239,6 +240,21 @@ def assert_one_line_error(result):
     assert "Traceback" not in result.err
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "error" in lines[0], result.err
+
+
+def test_choosing_threads_leaves_the_environment_alone():
+    # Children (torchrun's, a user's) must not inherit a count as if the user had set it. A fresh
+    # process: there the count is chosen before torch is loaded.
+    code = (
+        "import io, os, contextlib\n"
+        "from villanueva.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['labels', '--threads', '1'])\n"
+        "print(os.environ.get('OMP_NUM_THREADS'))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.stdout == "None\n", result.stderr
 
 
 def test_threads_are_set_from_the_option_and_a_bad_count_is_one_line(cli):

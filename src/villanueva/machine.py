@@ -12,7 +12,6 @@ DEVICES = ("cpu", "cuda", "mps")
 
 TRAIN_EXTRA = "pip install 'villanueva[train]'"
 _threads: int | None = None  # the count chosen by use_threads, for torch and ONNX Runtime alike
-_exported: str | None = None  # the OMP_NUM_THREADS this process set itself (not the user's choice)
 
 
 def use_threads(threads: int | None = None) -> int:
@@ -26,10 +25,12 @@ def use_threads(threads: int | None = None) -> int:
     numbers here (tests/test_hostile.py trains with 1 and 2 threads to the same bits).
     OMP_NUM_THREADS, when the user set it, wins over the default.
 
-    torch is not imported for this: when it is not loaded yet, OMP_NUM_THREADS carries the count to
-    it, for whichever command loads it later.
+    torch is not imported for this: when it is not loaded yet, it gets the count when a model's
+    module is loaded (models/base.py calls `give_threads`), for whichever command loads it later.
+    (Setting OMP_NUM_THREADS instead would leak the count into every child process as if the user
+    had chosen it.)
     """
-    global _threads, _exported
+    global _threads
     allowed = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) or 1
     if threads is not None and not 1 <= threads <= allowed:
         # More threads than cores only fight over them (10,000 took 14 s to start; 10^6 crashed).
@@ -37,15 +38,19 @@ def use_threads(threads: int | None = None) -> int:
             f"--threads must be from 1 to {allowed} (the cores this process may use), got {threads}"
         )
     users = os.environ.get("OMP_NUM_THREADS")
-    if threads is None and users and users != _exported and users.isdigit() and int(users) > 0:
+    if threads is None and users and users.isdigit() and int(users) > 0:
         threads = int(users)
     _threads = threads or max(1, min(allowed, round(idle_cores())))
     torch = sys.modules.get("torch")
     if torch is not None:
-        torch.set_num_threads(_threads)
-    else:
-        os.environ["OMP_NUM_THREADS"] = _exported = str(_threads)
+        give_threads(torch)
     return _threads
+
+
+def give_threads(torch) -> None:
+    """Set torch's thread count to the one use_threads chose, if it chose one."""
+    if _threads is not None:
+        torch.set_num_threads(_threads)
 
 
 def chosen_threads() -> int:

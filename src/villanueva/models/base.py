@@ -41,6 +41,11 @@ from torch import nn
 from villanueva.data import Vocab
 from villanueva.data.tensors import IGNORED, context_windows, id_dtype, whole_names
 from villanueva.errors import UserError
+from villanueva.machine import give_threads
+
+# torch loads with the first model's module; from then on it uses the threads this process chose
+# (machine.use_threads ran before torch was loaded, as every command's does).
+give_threads(torch)
 
 Examples = tuple[torch.Tensor, torch.Tensor]  # inputs (N, T), targets (N,) or (N, T)
 
