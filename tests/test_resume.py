@@ -4,6 +4,7 @@ These run the real CLI in subprocesses, since signals and locks are about proces
 """
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -15,6 +16,10 @@ import pytest
 from villanueva.runs.run import CHECKPOINT, METRICS
 
 TRAIN = ["--steps", "1500", "--hidden", "64", "--seed", "5", "--quiet"]
+# One thread in every process: a run and its reference must sum their losses in the same order
+# (by default each process takes the cores idle when it starts, which a busy machine varies; the
+# weights come out the same either way, the initial loss's last bits did not).
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def villanueva(*args: str) -> list[str]:
@@ -22,11 +27,13 @@ def villanueva(*args: str) -> list[str]:
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(villanueva(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        villanueva(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ONE_THREAD
+    )
 
 
 def finish(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(villanueva(*args), capture_output=True, text=True, timeout=300)
+    return subprocess.run(villanueva(*args), capture_output=True, text=True, timeout=300, env=ONE_THREAD)
 
 
 def validations(run) -> int:

@@ -22,7 +22,8 @@ def use_threads(threads: int | None = None) -> int:
     more than the process is allowed; and a thread on a core another process keeps busy waits for
     it at every operation (beside a busy training, 2 threads made a 3,000-step run 5.0 times slower
     and this default 1.9 times: benchmarks/busy_machine.py). The thread count does not change the
-    numbers here (tests/test_hostile.py trains with 1 and 2 threads to the same bits).
+    weights (tests/test_hostile.py trains with 1 and 2 threads to the same bits), but a loss summed
+    over many examples can differ in its last bits (tests/test_resume.py runs with one thread).
     OMP_NUM_THREADS, when the user set it, wins over the default.
 
     torch is not imported for this: when it is not loaded yet, it gets the count when a model's
