@@ -448,3 +448,19 @@ def test_a_database_password_never_shows():
     assert masked(url) == "postgresql://vn:***@db.example:5432/studies"
     assert masked("sqlite:////tmp/study.db") == "sqlite:////tmp/study.db"
     assert "s3cret" not in _first_line(ValueError(f"could not connect to {url}\nmore"), url)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ('ana,x\n"bea,y\nlena,z\nnel,w\n', "line 5: a field runs over several lines (a quote left open?)"),
+        ("ana,x\nbea\nlena,z\n", "line 3: 1 fields where the header has 2"),
+        ("ana,x\nbea,y,z\n", "line 3: 3 fields where the header has 2"),
+    ],
+    ids=["a quote left open", "a field too few", "a field too many"],
+)
+def test_a_csv_that_would_mangle_or_drop_names_is_refused(cli, tmp_path, rows, expected):
+    data = tmp_path / "names.csv"
+    data.write_text("nom,prov\n" + rows)
+    error = one_line(cli("train", "--data", str(data), "--column", "nom", "--out", str(tmp_path / "run")))
+    assert expected in error and not (tmp_path / "run").exists()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from villanueva.data.clean import clean_name
 from villanueva.data.labels import EMBEDDED_LABELS, community_of, official_province
-from villanueva.errors import UserError, parameter
+from villanueva.errors import UserError, parameter, quoted
 
 EMBEDDED = "embedded:municipios"
 MAX_NAME_LENGTH = 200  # characters of a cleaned name: longer is text, not a name
@@ -217,22 +217,40 @@ def _csv_columns(
                 raise UserError(
                     f"{path} has {header.count(wanted)} columns named {wanted!r}; rename all but one"
                 )
-        index = header.index(column)
+        index, rows = header.index(column), _full_rows(rows, len(header), path)
         if label_column is None:
-            return [row[index] for row in rows if len(row) > index], None
+            return [row[index] for _, row in rows], None
         return _labelled(rows, index, header.index(label_column), label_column, path)
     except csv.Error as error:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
 
 
+def _full_rows(reader, width: int, path):
+    """(line, row) of each row after the header, blank lines skipped. A row with another number of
+    fields than the header, or a field that runs over lines, is a UserError naming its line: both
+    are what a quote left open or a separator too many does, and taking such rows would mangle or
+    drop names."""
+    for row in reader:
+        if not any(field.strip() for field in row):
+            continue
+        if any("\n" in field or "\r" in field for field in row):
+            raise UserError(
+                f"{path}, line {reader.line_num}: a field runs over several lines (a quote left open?)"
+            )
+        if len(row) != width:
+            raise UserError(
+                f"{path}, line {reader.line_num}: {len(row)} fields where the header has {width} "
+                "(a quote left open, or a separator too many or too few?)"
+            )
+        yield reader.line_num, row
+
+
 def _labelled(rows, index: int, label_index: int, label_column: str, path) -> tuple[list[str], list[str]]:
     names, labels = [], []
-    for row in rows:
-        if len(row) <= index:
-            continue  # a blank line
-        label = row[label_index].strip() if len(row) > label_index else ""
+    for line, row in rows:
+        label = row[label_index].strip()
         if not label and row[index].strip():
-            raise UserError(f"{path}, line {rows.line_num}: {row[index]!r} has no {label_column}")
+            raise UserError(f"{path}, line {line}: {quoted(row[index])} has no {label_column}")
         names.append(row[index])
         labels.append(" ".join(label.split()))
     return names, labels
