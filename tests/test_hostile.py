@@ -5,6 +5,7 @@ it is about data, nothing lost. Signals and start-up run the real CLI in subproc
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -464,3 +465,20 @@ def test_a_csv_that_would_mangle_or_drop_names_is_refused(cli, tmp_path, rows, e
     data.write_text("nom,prov\n" + rows)
     error = one_line(cli("train", "--data", str(data), "--column", "nom", "--out", str(tmp_path / "run")))
     assert expected in error and not (tmp_path / "run").exists()
+
+
+def test_weights_too_large_for_float32_are_refused_where_scores_come_out(cli, tiny_run, tmp_path):
+    """An export's weights are not read, so its non-finite results are refused instead: sampling,
+    scoring and JSON output once ended in a shortfall blamed on --max-length, or a traceback."""
+    from villanueva.inference.export import export_model
+    from villanueva.runs import load_run
+
+    run = tmp_path / "huge"
+    shutil.copytree(tiny_run, run)
+    model = load_run(run).model
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(3e38)
+    export_model(model, run / "model.onnx")
+    for command in (["sample", str(run), "-n", "3"], ["score", "--run", str(run), "ana", "--format", "json"]):
+        assert "NaN or infinite: its weights are damaged or too large" in one_line(cli(*command))

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from villanueva.data import Vocab
-from villanueva.errors import parameter
+from villanueva.errors import UserError, parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.inference.graphs import as_steps
-from villanueva.inference.steps import Steps
+from villanueva.inference.steps import NON_FINITE, Steps
 from villanueva.schema import check, setting
 
 if TYPE_CHECKING:
@@ -268,8 +268,11 @@ def _cumulative_probabilities(logits: np.ndarray, drawing: Drawing) -> np.ndarra
         left_out = np.argpartition(-logits, drawing.top_k - 1, axis=1)[:, drawing.top_k :]
         logits = logits.copy()
         np.put_along_axis(logits, left_out, -np.inf, axis=1)
+    largest = logits.max(axis=1, keepdims=True)  # NaN or infinite when any logit of the row is
+    if not np.isfinite(largest).all():
+        raise UserError(NON_FINITE)
     # Unnormalised: _draw scales its uniform number by each row's total instead (one pass less).
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = np.exp(logits - largest)
     if drawing.top_p is not None and drawing.top_p < 1:
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         # The nucleus: the likeliest characters up to and including the one that reaches top_p.
@@ -288,7 +291,7 @@ def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
     drawn = (cumulative <= wanted).sum(axis=1)
     # u * total can round up to total: then the draw is the last id of positive probability, the
     # first whose cumulative probability reaches the total. Below the total, it never passes that id.
-    # (NaN weights are refused when a torch model is read; the clamp keeps ids in range anyway.)
+    # (Non-finite logits were refused before: NON_FINITE; the clamp keeps ids in range anyway.)
     rounded = np.flatnonzero(~(wanted[:, 0] < total[:, 0]))
     drawn[rounded] = (cumulative[rounded] < total[rounded]).sum(axis=1)
     return np.minimum(drawn, cumulative.shape[1] - 1)

@@ -15,7 +15,7 @@ from villanueva.data import LabelSet, Split, Vocab, clean_name
 from villanueva.data.corpus import MAX_NAME_LENGTH
 from villanueva.errors import UserError, quoted
 from villanueva.inference.graphs import as_steps
-from villanueva.inference.steps import Steps
+from villanueva.inference.steps import NON_FINITE, Steps
 
 if TYPE_CHECKING:
     from villanueva.models.base import NameModel  # or its export's Steps: no torch needed
@@ -68,6 +68,8 @@ def _scored(model, vocab: Vocab, names: list[str], label_ids):
         chunk = [names[i] for i in rows]
         labels = None if label_ids is None else np.array([label_ids[i] for i in rows])
         scored = steps.log_probabilities([vocab.encode(name) for name in chunk], labels)
+        if not np.isfinite(scored).all():  # a softmax's logarithm is finite unless the logits are not
+            raise UserError(NON_FINITE)
         yield rows, [len(name) + 1 for name in chunk], scored
 
 

@@ -21,6 +21,10 @@ from itertools import chain
 
 import numpy as np
 
+# What a model whose weights hold NaN, infinities or values too large for float32 gives: refused
+# where the numbers come out (sampling, scoring), since the weights of an export are not read.
+NON_FINITE = "the model gives scores that are NaN or infinite: its weights are damaged or too large"
+
 # A decoding graph: its inputs by name -> its outputs in order (logits first), as numpy arrays.
 Graph = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
 
