@@ -170,7 +170,8 @@ class ReadingSteps(Steps):
 def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """log softmax(logits) at each row's target (computed in the logits' type, returned in float64)."""
     largest = logits.max(axis=1, keepdims=True)
-    normaliser = largest[:, 0] + np.log(np.exp(logits - largest).sum(axis=1))
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite logits: refused by the caller
+        normaliser = largest[:, 0] + np.log(np.exp(logits - largest).sum(axis=1))
     return (logits[np.arange(len(targets)), targets] - normaliser).astype(np.float64)
 
 
