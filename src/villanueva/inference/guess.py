@@ -14,8 +14,8 @@ import numpy as np
 from villanueva.data import LabelSet, Vocab
 from villanueva.errors import UserError, parameter
 from villanueva.inference.graphs import run_steps
-from villanueva.inference.score import cleaned_names, label_log_likelihoods, logsumexp
-from villanueva.inference.steps import Steps
+from villanueva.inference.score import cleaned_names, label_log_likelihoods
+from villanueva.inference.steps import Steps, logsumexp
 from villanueva.runs import Run
 from villanueva.schema import check, setting
 

@@ -15,7 +15,7 @@ from villanueva.data import LabelSet, Split, Vocab, clean_name
 from villanueva.data.corpus import MAX_NAME_LENGTH
 from villanueva.errors import UserError, quoted
 from villanueva.inference.graphs import as_steps
-from villanueva.inference.steps import NON_FINITE, Steps
+from villanueva.inference.steps import NON_FINITE, Steps, logsumexp
 
 if TYPE_CHECKING:
     from villanueva.models.base import NameModel  # or its export's Steps: no torch needed
@@ -153,14 +153,17 @@ def per_character_loss(
 ) -> float:
     """The loss of docs/design.md over `names` (one part of a split), each with its label id for a
     conditioned model: the mean negative log-likelihood per character, end token included."""
-    total = log_likelihoods(model, vocab, names, label_ids).sum()
-    return float(-total) / sum(len(name) + 1 for name in names)
+    return _per_character(log_likelihoods(model, vocab, names, label_ids), names)
 
 
 def marginal_loss(model: "NameModel | Steps", vocab: Vocab, names: list[str], labels: LabelSet) -> float:
     """A conditioned model's loss with each name's label summed out with the prior: the loss per
     character of P(name), comparable with an unconditioned model's."""
-    totals = mixture_log_likelihoods(model, vocab, names, labels.prior())
+    return _per_character(mixture_log_likelihoods(model, vocab, names, labels.prior()), names)
+
+
+def _per_character(totals: np.ndarray, names: list[str]) -> float:
+    """The mean negative log-likelihood per character (end tokens included) of names' `totals`."""
     return float(-totals.sum()) / sum(len(name) + 1 for name in names)
 
 
@@ -170,9 +173,3 @@ def marginal_losses(
     """The marginal loss on val and test (not on train: that would score 80% of the names once per
     label, for a number nothing compares)."""
     return {part: marginal_loss(model, vocab, split.parts()[part], labels) for part in ("val", "test")}
-
-
-def logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
-    """ln sum exp(values) along `axis`, without overflow: the largest term is taken out first."""
-    largest = values.max(axis=axis, keepdims=True)
-    return (largest + np.log(np.exp(values - largest).sum(axis=axis, keepdims=True))).squeeze(axis)

@@ -169,10 +169,15 @@ class ReadingSteps(Steps):
 
 def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """log softmax(logits) at each row's target (computed in the logits' type, returned in float64)."""
-    largest = logits.max(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite logits: refused by the caller
-        normaliser = largest[:, 0] + np.log(np.exp(logits - largest).sum(axis=1))
+        normaliser = logsumexp(logits, axis=1)
     return (logits[np.arange(len(targets)), targets] - normaliser).astype(np.float64)
+
+
+def logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    """ln sum exp(values) along `axis`, without overflow: the largest term is taken out first."""
+    largest = values.max(axis=axis, keepdims=True)
+    return (largest + np.log(np.exp(values - largest).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
 def steps(graph: Graph, description: GraphDescription) -> Steps:
