@@ -10,7 +10,8 @@ from villanueva.errors import UserError, unknown
 
 DEVICES = ("cpu", "cuda", "mps")
 
-TRAIN_EXTRA = "pip install 'villanueva[train]'"
+# What the [train] extra adds, as a user would name it.
+TRAINING_MODULES = {"torch": "PyTorch", "matplotlib": "matplotlib", "onnx": "the onnx package"}
 _threads: int | None = None  # the count chosen by use_threads, for torch and ONNX Runtime alike
 
 
@@ -67,7 +68,13 @@ def require_torch(what: str) -> None:
     except ModuleNotFoundError:
         found = False
     if not found:
-        raise UserError(f"{what} needs PyTorch: {TRAIN_EXTRA}")
+        raise needs_training(what)
+
+
+def needs_training(what: str, module: str = "torch") -> UserError:
+    """The error for `what` (a command, a library call) on an install without `module`, one of
+    TRAINING_MODULES: the line that says how to add them."""
+    return UserError(f"{what} needs {TRAINING_MODULES[module]}: pip install 'villanueva[train]'")
 
 
 def check_device(name: str) -> str:

@@ -16,9 +16,6 @@ import shlex
 import signal
 import sys
 
-# What the [train] extra adds, as a user would name it: a command that imports one of them on an
-# install without it is refused in one line.
-TRAINING_MODULES = {"torch": "PyTorch", "matplotlib": "matplotlib", "onnx": "the onnx package"}
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
 
 
@@ -94,16 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         print(f"villanueva: error: {error.worded(flag)}", file=sys.stderr)
         return 2
-    except ModuleNotFoundError as error:
+    except ModuleNotFoundError as error:  # a command that imports what the [train] extra adds
+        from villanueva.machine import TRAINING_MODULES, needs_training
+
         if error.name not in TRAINING_MODULES:
             raise
-        from villanueva.machine import TRAIN_EXTRA
-
         command = f"villanueva {args.command_name}" if args is not None else "villanueva"
-        print(
-            f"villanueva: error: {command} needs {TRAINING_MODULES[error.name]}: {TRAIN_EXTRA}",
-            file=sys.stderr,
-        )
+        print(f"villanueva: error: {needs_training(command, error.name)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
         signum = getattr(stop, "signum", signal.SIGINT)
