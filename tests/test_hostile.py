@@ -73,29 +73,58 @@ def interrupted(cli, tiny_names_file, tmp_path):
     return run
 
 
-def rewrite_checkpoint_meta(run: Path, change) -> None:
+def rewrite_checkpoint(run: Path, change) -> None:
+    """Apply `change(meta, tensors)` to the run's checkpoint."""
     with safe_open(str(run / CHECKPOINT), "pt") as reader:
         tensors = {name: reader.get_tensor(name) for name in reader.keys()}
         meta = json.loads(reader.metadata()["villanueva_checkpoint"])
-    change(meta)
+    change(meta, tensors)
     safetensors.torch.save_file(tensors, str(run / CHECKPOINT), {"villanueva_checkpoint": json.dumps(meta)})
 
 
+def first_weights(tensors: dict, prefix: str, change) -> None:
+    name = next(name for name in tensors if name.startswith(prefix) and tensors[name].is_floating_point())
+    tensors[name] = change(tensors[name])
+
+
 @pytest.mark.parametrize(
-    "damage",
+    "damage, says",
     [
-        lambda meta: meta.update(history="not a list"),
-        lambda meta: meta.update(step=-5),
-        lambda meta: meta.update(step="ten"),
-        lambda meta: meta.update(step=10**12),
-        lambda meta: meta.update(history=[{"step": 3, "val_loss": None}]),
+        (lambda meta, _: meta.update(history="not a list"), "not a list of validation records"),
+        (lambda meta, _: meta.update(step=-5), "step -5 is not a whole number"),
+        (lambda meta, _: meta.update(step="ten"), "step 'ten' is not a whole number"),
+        (lambda meta, _: meta.update(step=10**12), "is not a whole number from 0 to the run's 200 steps"),
+        (lambda meta, _: meta.update(history=[{"step": 3, "val_loss": None}]), "not a list of validation"),
+        (lambda meta, _: meta.update(history=meta["history"] * 50), "do not rise from 1 to its step"),
+        (lambda meta, _: meta.update(cursor=10**30), "batch cursor is not a whole number"),
+        (lambda meta, _: meta.update(seconds=-1), "training time -1 is not a number of seconds"),
+        (lambda meta, _: meta.update(initial_loss=None), "initial loss is not a number"),
+        (lambda _, tensors: first_weights(tensors, "model.", lambda w: w[:1]), "does not fit"),
+        (lambda _, t: first_weights(t, "model.", lambda w: w * float("nan")), "damaged: its 'embedding"),
+        (lambda _, t: first_weights(t, "best.", lambda w: w.long()), "best weights does not fit"),
+        (lambda _, t: first_weights(t, "optimizer.", lambda w: w / 0), "holds NaN or infinite values"),
     ],
-    ids=["history a string", "negative step", "step a string", "step 10^12", "history without losses"],
+    ids=[
+        "history a string",
+        "negative step",
+        "step a string",
+        "step 10^12",
+        "history without losses",
+        "history 50 times over",
+        "cursor 10^30",
+        "negative time",
+        "no initial loss",
+        "weights of another shape",
+        "NaN weights",
+        "integer best weights",
+        "infinite optimizer moments",
+    ],
 )
-def test_a_damaged_checkpoint_is_refused_and_the_run_left_as_it_was(cli, interrupted, damage):
-    rewrite_checkpoint_meta(interrupted, damage)
+def test_a_damaged_checkpoint_is_refused_and_the_run_left_as_it_was(cli, interrupted, damage, says):
+    rewrite_checkpoint(interrupted, damage)
     before = snapshot(interrupted)
-    assert "damaged" in one_line(cli("train", "--resume", str(interrupted), "--quiet"))
+    message = one_line(cli("train", "--resume", str(interrupted), "--quiet"))
+    assert says in message and "--lr" not in message
     assert snapshot(interrupted) == before
 
 
@@ -481,7 +510,22 @@ def test_weights_too_large_for_float32_are_refused_where_scores_come_out(cli, ti
         for parameter in model.parameters():
             parameter.fill_(3e38)
     export_model(model, run / "model.onnx")
-    for command in (["sample", str(run), "-n", "3"], ["score", "--run", str(run), "ana", "--format", "json"]):
+    safetensors.torch.save_file(model.state_dict(), str(run / WEIGHTS))  # what diagnose reads
+    for command in (
+        ["sample", str(run), "-n", "3"],
+        ["score", "--run", str(run), "ana", "--format", "json"],
+        ["diagnose", str(run)],
+    ):
         with warnings.catch_warnings():  # numpy's RuntimeWarning would be more lines on stderr
             warnings.simplefilter("error")
             assert "NaN or infinite: its weights are damaged or too large" in one_line(cli(*command))
+
+
+def test_weights_of_another_dtype_are_refused_not_cast(cli, tiny_run, tmp_path):
+    """load_state_dict casts silently: integer weights once loaded as a near-uniform model."""
+    state = safetensors.torch.load_file(str(tiny_run / WEIGHTS))
+    state = {name: t.long() if t.is_floating_point() else t for name, t in state.items()}
+    run = damaged_copy(tiny_run, tmp_path, WEIGHTS, safetensors.torch.save(state))
+    (run / "model.onnx").unlink()  # else sampling reads the export, not these weights
+    for command in (["eval", str(run)], ["sample", str(run)], ["diagnose", str(run)], ["export", str(run)]):
+        assert "is int64 (" in one_line(cli(*command))

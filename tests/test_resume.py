@@ -178,4 +178,6 @@ def test_checkpoint_from_another_model_is_refused(reference, tmp_path, cli):
     config = json.loads((run / "config.json").read_text())
     config["model_config"]["hidden"] = 32  # the checkpoint holds hidden-64 weights
     (run / "config.json").write_text(json.dumps(config))
-    assert_error(cli("train", "--resume", str(run)), "the checkpoint does not fit this model: size mismatch")
+    assert_error(
+        cli("train", "--resume", str(run)), "the checkpoint does not fit the model that its run's config.json"
+    )

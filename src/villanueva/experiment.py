@@ -155,7 +155,8 @@ def resume_run(
             model = build_model(settings.model, settings.model_config, len(run.vocab), len(run.labels or ()))
             model = model.to(ranks.device(torch_device))
             if checkpoint is not None:
-                checkpoint.check(settings.train.steps)
+                examples = model.example_shape(run.split.train)[0]
+                checkpoint.check(model, settings.train.steps, examples)
             outputs.log = _tensorboard_log(tensorboard, ranks)
         if outputs.writer is not None:
             # Drop what was written after the checkpoint: the resumed run writes it again.

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 from villanueva.diagnostics.hooks import Captured, capture
+from villanueva.errors import UserError
+from villanueva.inference.steps import NON_FINITE
 from villanueva.training import batch_loss
 from villanueva.training.examples import IGNORED
 
@@ -94,6 +96,8 @@ def take_snapshot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor)
     probe = copy.deepcopy(model).train()
     with capture(probe) as captured:
         loss = batch_loss(probe(inputs), targets)
+        if not loss.isfinite():  # weights too large for float32: nothing meaningful to plot
+            raise UserError(NON_FINITE)
         loss.backward()
     scored = (targets != IGNORED).flatten()
     layers = [_layer_stats(entry, scored) for entry in captured]

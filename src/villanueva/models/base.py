@@ -258,11 +258,32 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """model.load_state_dict(state), with a one-line UserError naming the first mismatch."""
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        # torch lists every problem on its own line after a header; the first one is enough.
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else "the shapes differ")
-        raise UserError(f"{source} does not fit this model: {detail}") from None
+    """model.load_state_dict(state), once `check_state` has found nothing wrong with it."""
+    check_state(model, state, source)
+    model.load_state_dict(state)
+
+
+_MISFIT = "does not fit the model that its run's config.json and vocab.json describe"
+
+
+def check_state(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """A one-line UserError for the first tensor of `state` that `model` cannot take as it is:
+    a missing or extra name, another shape, another dtype (load_state_dict would cast it silently:
+    integer weights load as a near-uniform model), or NaN and infinite values."""
+    expected = model.state_dict()
+    names = sorted(set(expected) ^ set(state))
+    if names:
+        where = "missing from it" if names[0] in expected else "not in the model"
+        raise UserError(f"{source} {_MISFIT}: {names[0]!r} is {where}")
+    for name, tensor in state.items():
+        want = expected[name]
+        if tensor.shape != want.shape or tensor.dtype != want.dtype:
+            raise UserError(
+                f"{source} {_MISFIT}: {name!r} is {_described(tensor)} where the model has {_described(want)}"
+            )
+        if tensor.is_floating_point() and not tensor.isfinite().all():
+            raise UserError(f"{source} is damaged: its {name!r} holds NaN or infinite values")
+
+
+def _described(tensor: torch.Tensor) -> str:
+    return f"{str(tensor.dtype).removeprefix('torch.')} {tuple(tensor.shape)}"

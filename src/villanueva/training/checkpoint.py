@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 
 from villanueva.errors import UserError
-from villanueva.models.base import load_weights, model_device
+from villanueva.models.base import check_state, load_weights, model_device
 
 
 @dataclass
@@ -35,31 +35,23 @@ class Checkpoint:
     def to_safetensors_metadata(self) -> dict[str, str]:
         return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta}, allow_nan=False)}
 
-    def check(self, steps: int) -> None:
-        """Refuse what a damaged or hand-edited checkpoint can hold (a negative step, a history
-        that is not a list of records...) before resuming writes anything; `steps` is the run's."""
-        meta, problem = self.meta, None
-        step = meta.get("step")
-        history = meta.get("history")
-        if not _integer(step, 0, steps):
-            problem = f"step {step!r} is not a whole number from 0 to the run's {steps:,} steps"
-        elif not _integer(meta.get("cursor"), 0) or not _integer(meta.get("best_step"), 0, step):
-            problem = "its batch cursor or best step is not a whole number within the run"
-        elif not isinstance(history, list) or not all(
-            isinstance(r, dict) and _integer(r.get("step"), 1, step) and _finite(r.get("val_loss"))
-            for r in history
-        ):
-            problem = "its history is not a list of validation records up to its step"
-        elif not _finite(meta.get("seconds")) or not (
-            _finite(meta.get("initial_loss")) or meta.get("initial_loss") is None
-        ):
-            problem = "its time or initial loss is not a number"
-        elif meta.get("best_val") is not None and not _finite(meta.get("best_val")):
-            problem = "its best validation loss is not a number"
+    def check(self, model: torch.nn.Module, steps: int, examples: int) -> None:
+        """Refuse what a damaged or hand-edited checkpoint can hold before resuming writes
+        anything: metadata out of the run's bounds (`steps` to train, `examples` in an epoch),
+        weights the run's `model` cannot take, NaN anywhere."""
+        problem = _metadata_problem(self.meta, steps, examples)
         if problem is not None:
             raise UserError(
                 f"the checkpoint is damaged: {problem}; resume is refused and nothing was changed"
             )
+        check_state(model, unprefixed("model", self.tensors), "the checkpoint")
+        check_state(model, unprefixed("best", self.tensors), "the checkpoint's best weights")
+        broken = next(
+            (name for name, t in self.tensors.items() if t.is_floating_point() and not t.isfinite().all()),
+            None,
+        )
+        if broken is not None:
+            raise UserError(f"the checkpoint is damaged: its {broken!r} holds NaN or infinite values")
 
     @classmethod
     def from_safetensors(cls, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None):
@@ -212,6 +204,31 @@ def _optimizer_from_flat(
         index, key = name.split(".", 1)
         state.setdefault(int(index), {})[key] = tensor
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def _metadata_problem(meta: dict, steps: int, examples: int) -> str | None:
+    step, history = meta.get("step"), meta.get("history")
+    if not _integer(step, 0, steps):
+        return f"step {step!r} is not a whole number from 0 to the run's {steps:,} steps"
+    if not _integer(meta.get("cursor"), 0, examples):
+        return f"its batch cursor is not a whole number from 0 to the {examples:,} examples of an epoch"
+    if not _integer(meta.get("best_step"), 0, step):
+        return "its best step is not a whole number from 0 to its step"
+    if not isinstance(history, list) or not all(
+        isinstance(r, dict) and _finite(r.get("val_loss")) for r in history
+    ):
+        return "its history is not a list of validation records"
+    validated = [r.get("step") for r in history]
+    if not all(_integer(s, 1, step) for s in validated) or validated != sorted(set(validated)):
+        return "the steps of its history do not rise from 1 to its step"
+    if not (_finite(meta.get("seconds")) and meta["seconds"] >= 0):
+        return f"its training time {meta.get('seconds')!r} is not a number of seconds"
+    started = step > 0 or history
+    if not _finite(meta.get("initial_loss")) and (started or meta.get("initial_loss") is not None):
+        return "its initial loss is not a number"
+    if meta.get("best_val") is not None and not _finite(meta.get("best_val")):
+        return "its best validation loss is not a number"
+    return None
 
 
 def _integer(value, low: int, high: int | None = None) -> bool:
