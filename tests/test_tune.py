@@ -156,10 +156,20 @@ def test_durations():
         ([], "give --trials N or --timeout TIME"),
         (["--trials", "0"], "must be positive"),
         (["--trials", "1", "--jobs", "0"], "must be positive"),
+        (["--trials", "1", "--study", ""], "--study must be 1 to 512 printable characters, got ''"),
         (["--trials", "1", "--storage", "nosuchdb://x"], "cannot open the study database"),
         (["--trials", "1", "--storage", "sqlite:////proc/no/such/dir/study.db"], "cannot"),
     ],
-    ids=["timeout", "zero timeout", "no end", "trials", "jobs", "storage url", "unwritable sqlite"],
+    ids=[
+        "timeout",
+        "zero timeout",
+        "no end",
+        "trials",
+        "jobs",
+        "empty study",
+        "storage url",
+        "unwritable sqlite",
+    ],
 )
 def test_mistakes_are_one_line(cli, tiny_names_file, tmp_path, options, expected):
     result = cli("tune", "--data", str(tiny_names_file), "--out", str(tmp_path / "t"), *options)
@@ -171,6 +181,16 @@ def test_a_study_of_other_data_or_a_missing_one_is_refused(cli, tiny_names_file,
     common = ["tune", "--model", "mlp", "--trials", "1", "--out", str(out), "--threads", "1"]
     assert cli(*common, "--data", str(tiny_names_file)).code == 0
     assert "tunes another list" in one_line(cli(*common, "--data", str(tiny_names_file), "--keep-accents"))
+    other_model = [*common[:2], "gru", *common[3:], "--data", str(tiny_names_file)]
+    assert "searches --model mlp, not gru" in one_line(cli(*other_model))
+    other_study = [*common, "--data", str(tiny_names_file), "--study", "second"]
+    assert "holds the trials of the study 'villanueva'" in one_line(cli(*other_study))
+    read_only = (
+        f"sqlite:///file:{out / 'study.db'}?mode=ro&uri=true"  # Optuna's guess: "exceeding max length"
+    )
+    assert one_line(cli(*common, "--data", str(tiny_names_file), "--storage", read_only)).endswith(
+        ": attempt to write a readonly database\n"
+    )
     assert ".json" in one_line(cli(*common, "--data", str(tiny_names_file), "--write-preset", "best"))
     assert "exists" in one_line(
         cli(

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from villanueva.data import DataOptions
-from villanueva.errors import UserError, unknown
+from villanueva.errors import UserError, quoted, unknown
 from villanueva.machine import use_threads
 from villanueva.runs import files
 from villanueva.training import Preset, Settings, TrainConfig, resolve
@@ -81,6 +81,8 @@ TRAINING = {f.name for f in fields(TrainConfig)}
 PRUNE_FROM = 5  # validations (of 20) before a trial can be pruned: early losses rank runs poorly
 FIRST_TRIALS = 3  # trials that are never pruned: the median needs something to stand on
 OPEN_ATTEMPTS = 5
+OWNER = "study.txt"  # in --out: the name of the study whose trials it holds
+MAX_STUDY_NAME = 512  # Optuna's own limit on a study name
 HEARTBEAT, GRACE = 60, 180  # seconds: a trial silent for GRACE on another machine is failed
 
 
@@ -98,6 +100,10 @@ class TuneRequest:
     device: str = "cpu"
 
     def __post_init__(self):
+        if not (0 < len(self.study) <= MAX_STUDY_NAME and self.study.isprintable()):
+            raise UserError(
+                f"--study must be 1 to {MAX_STUDY_NAME} printable characters, got {quoted(self.study)}"
+            )
         for model in self.models:
             if model not in SPACES:
                 raise unknown("model to tune", model, SPACES)
@@ -117,7 +123,9 @@ def tune(request: TuneRequest, on_trial=None):
     finished trial, in the process that ran it (a module's function: the others import it).
     Returns the study."""
     files.make_folder(request.out, "out")
+    _check_owner(request)
     study = open_study(request)
+    files.write_text(request.out / OWNER, request.study + "\n")
     _fail_dead_trials(study)
     limit = None if request.trials is None else _taken(study) + request.trials
     deadline = None if request.seconds is None else time.time() + request.seconds
@@ -168,7 +176,31 @@ def open_study(request: TuneRequest):
             "labels or split differ from these); "
             "choose another --study or --storage"
         )
+    models = list(request.models)
+    if "models" not in study.user_attrs:
+        study.set_user_attr("models", models)
+    elif study.user_attrs["models"] != models:
+        # Optuna cannot change a choice's options within a study: the first trial's choice fixed them.
+        raise UserError(
+            f"the study {request.study!r} searches --model {', '.join(study.user_attrs['models'])}, "
+            f"not {', '.join(models)}; give the same --model or choose another --study"
+        )
     return study
+
+
+def _check_owner(request: TuneRequest) -> None:
+    """Refuse a --out that holds another study's trials: trial numbers count per study, so two
+    studies would both want trial-0000."""
+    owner_file = request.out / OWNER
+    if not owner_file.is_file():
+        return
+    with open(owner_file, encoding="utf-8", errors="replace") as file:
+        owner = file.read(MAX_STUDY_NAME + 1).removesuffix("\n")
+    if owner != request.study:
+        raise UserError(
+            f"{request.out} holds the trials of the study {quoted(owner)}; "
+            f"give the study {quoted(request.study)} its own --out"
+        )
 
 
 def _fingerprint(data: DataOptions) -> dict:
@@ -274,6 +306,10 @@ def _storage(url: str):
 
 
 def _first_line(error: Exception, url: str = "") -> str:
+    """The first line of the error that started it all: Optuna wraps the database's own error
+    ("attempt to write a readonly database") in a guess ("e.g. exceeding max length")."""
+    while (error.__cause__ or error.__context__) is not None:
+        error = error.__cause__ or error.__context__
     text = str(error).strip() or type(error).__name__
     password = urllib.parse.urlsplit(url).password
     return (text.replace(password, "***") if password else text).splitlines()[0][:300]
