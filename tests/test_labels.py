@@ -294,3 +294,20 @@ def test_a_label_as_written_wins_over_one_that_folds_alike():
     ]
     with pytest.raises(UserError, match="could be 'Ñandú' or 'NANDU'"):
         labels.members("nandu")
+
+
+def test_thousands_of_labels_skip_the_marginal_loss_and_say_so(cli, tmp_path):
+    """Summing the label out scores every name under every label: 300 names x 3,000 labels is
+    past the bound, so training ends at once instead of after minutes without a word."""
+    rng = random.Random(0)
+    names = tmp_path / "many.csv"
+    rows = [f"{''.join(rng.choices('abcdefghij', k=rng.randint(3, 8)))},l{i}" for i in range(3000)]
+    names.write_text("name,label\n" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    options = ["--column", "name", "--label-column", "label", "--model", "gru", "--hidden", "8"]
+    trained = cli("train", "--data", str(names), *options, "--steps", "10", "--out", str(run))
+    assert trained.code == 0 and "summed out: not computed (more than 500,000" in trained.out
+    evaluated = cli("eval", str(run))
+    parts = [line.split(" loss ")[0] for line in evaluated.out.splitlines()]
+    assert evaluated.code == 0 and parts == ["train", "val", "test", "marginal"]
+    assert "not computed" in evaluated.out.splitlines()[-1]

@@ -12,8 +12,13 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.inference import evaluate_run
+    from villanueva.inference.score import MARGINAL_SKIPPED
     from villanueva.runs import open_run
 
-    for part, loss in evaluate_run(open_run(run_path(args), args.device)).items():
+    run = open_run(run_path(args), args.device)
+    losses = evaluate_run(run)
+    for part, loss in losses.items():
         print(f"{part} loss {loss:.4f}")
+    if run.labels is not None and "val marginal" not in losses:
+        print(f"marginal loss (the label summed out): {MARGINAL_SKIPPED}")
     return 0

@@ -144,6 +144,10 @@ def print_summary(trained) -> None:
         print(f"{part} loss {result.best[part]:.4f}{given}")
     if result.marginal is not None:
         print(f"val loss {result.marginal['val']:.4f} with the {label} summed out (the prior's mixture)")
+    elif label:
+        from villanueva.inference.score import MARGINAL_SKIPPED
+
+        print(f"val loss with the {label} summed out: {MARGINAL_SKIPPED}")
     print("samples:")
     for name in trained.samples:
         print(f"  {name}")

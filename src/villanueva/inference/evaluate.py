@@ -7,7 +7,8 @@ from villanueva.runs import Run
 
 def evaluate_run(run: Run) -> dict[str, float]:
     """{"train": loss, "val": loss, "test": loss} of the run's saved (best) model; a conditioned
-    run's are given each name's label, and "val marginal" and "test marginal" sum the label out."""
+    run's are given each name's label, and "val marginal" and "test marginal" sum the label out (where
+    there are not too many labels to do so: `marginal_losses`)."""
     steps, labels = run_steps(run), run.labels
     losses = {
         part: per_character_loss(
@@ -15,7 +16,6 @@ def evaluate_run(run: Run) -> dict[str, float]:
         )
         for part, names in run.split.parts().items()
     }
-    if labels is not None:
-        marginal = marginal_losses(steps, run.vocab, run.split, labels)
-        losses.update({f"{part} marginal": loss for part, loss in marginal.items()})
+    marginal = marginal_losses(steps, run.vocab, run.split, labels) if labels is not None else None
+    losses.update({f"{part} marginal": loss for part, loss in (marginal or {}).items()})
     return losses
