@@ -529,3 +529,20 @@ def test_weights_of_another_dtype_are_refused_not_cast(cli, tiny_run, tmp_path):
     (run / "model.onnx").unlink()  # else sampling reads the export, not these weights
     for command in (["eval", str(run)], ["sample", str(run)], ["diagnose", str(run)], ["export", str(run)]):
         assert "is int64 (" in one_line(cli(*command))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["sample", "-n", str(10**7)], ["score", "--file", "{names}", "--label", "Madrid"]],
+    ids=["sample", "score"],
+)
+def test_a_signal_in_the_middle_of_long_work_stops_it_at_once(tmp_path, command):
+    """Long work is many short tensor calls, so a signal is handled within one of them."""
+    names = tmp_path / "names.txt"
+    names.write_text("villanueva del pardillo\n" * 200_000)
+    process = start(*(part.format(names=names) for part in command))
+    assert process.stdout.readline()  # the work is under way
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.strip().splitlines() == ["villanueva: interrupted (SIGTERM)"]
