@@ -1,6 +1,7 @@
 """`villanueva eval RUN`: the train / val / test loss of a run's saved model."""
 
 from villanueva.cli.options import add_run_arguments, run_path
+from villanueva.inference.score import MARGINAL_SKIPPED
 
 
 def add(commands):
@@ -12,7 +13,6 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.inference import evaluate_run
-    from villanueva.inference.score import MARGINAL_SKIPPED
     from villanueva.runs import open_run
 
     run = open_run(run_path(args), args.device)

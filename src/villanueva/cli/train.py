@@ -22,6 +22,7 @@ from villanueva.cli.options import (
 )
 from villanueva.data import DataOptions
 from villanueva.errors import UserError
+from villanueva.inference.score import MARGINAL_SKIPPED
 from villanueva.library.progress import ProgressBar
 from villanueva.models import MODELS
 from villanueva.training import PRESETS
@@ -109,11 +110,9 @@ def run(args) -> int:
             trained = start(on_progress=bar)
         except TrainingInterrupted as stop:
             bar.close()
-            print(
-                f"villanueva: interrupted ({signal.Signals(stop.signum).name}) at step {stop.step:,}; "
-                f"checkpoint saved. Resume with:\n  villanueva train --resume {out}",
-                file=sys.stderr,
-            )
+            stopped = f"interrupted ({signal.Signals(stop.signum).name}) at step {stop.step:,}"
+            print(f"villanueva: {stopped}; checkpoint saved. Resume with:", file=sys.stderr)
+            print(f"  villanueva train --resume {out}", file=sys.stderr)
             return 128 + stop.signum
     if trained is None:  # a torchrun process other than rank 0, which prints for all
         return 0
@@ -142,12 +141,9 @@ def print_summary(trained) -> None:
     given = f" (given each name's {label})" if label else ""
     for part in ("train", "val"):
         print(f"{part} loss {result.best[part]:.4f}{given}")
-    if result.marginal is not None:
-        print(f"val loss {result.marginal['val']:.4f} with the {label} summed out (the prior's mixture)")
-    elif label:
-        from villanueva.inference.score import MARGINAL_SKIPPED
-
-        print(f"val loss with the {label} summed out: {MARGINAL_SKIPPED}")
+    if label:
+        marginal = f"{result.marginal['val']:.4f}" if result.marginal else MARGINAL_SKIPPED
+        print(f"val loss with the {label} summed out (the prior's mixture): {marginal}")
     print("samples:")
     for name in trained.samples:
         print(f"  {name}")
