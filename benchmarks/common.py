@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from villanueva.data import Split, Vocab, load_corpus, split_names
-from villanueva.training import resolve_device
+from villanueva.machine import resolve_device
 
 NOTEBOOK_CSV = Path(__file__).resolve().parents[1] / "tests" / "data" / "Municipis_d_Espanya.csv"
 

@@ -14,6 +14,7 @@ from villanueva.data import DataOptions, LabelSet, Split, Vocab, split_names
 from villanueva.errors import UserError
 from villanueva.inference import marginal_losses, sample_names
 from villanueva.inference.export import export_model
+from villanueva.machine import resolve_device
 from villanueva.models import build_model
 from villanueva.models.base import NameModel, model_device
 from villanueva.models.size import planned, require_fits, training_bytes
@@ -34,7 +35,6 @@ from villanueva.training import (
     TrainingInterrupted,
     calibrate_batchnorm,
     check_trainable,
-    resolve_device,
     split_losses,
     train,
 )

@@ -84,6 +84,19 @@ def check_device(name: str) -> str:
     return name
 
 
+def resolve_device(name: str):
+    """The torch.device called `name`, once this machine is known to have it. torch is imported
+    here, by the commands that run a torch model, not by those that sample an export."""
+    check_device(name)
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("`device` cuda: no CUDA GPU is available here; use `device` cpu")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise UserError("`device` mps: Apple's MPS backend is not available here; use `device` cpu")
+    return torch.device(name)
+
+
 def idle_cores(seconds: float = 0.05) -> float:
     """How many cores' worth of the machine sat idle over `seconds` (/proc/stat; elsewhere: all)."""
     try:

@@ -10,6 +10,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from villanueva.errors import UserError
+from villanueva.machine import resolve_device
 from villanueva.models import build_model
 from villanueva.models.base import NameModel, load_weights
 from villanueva.models.size import planned, require_fits, weight_bytes
@@ -33,8 +34,6 @@ def build_untrained(run: Run) -> NameModel:
 
 def load_model(run: Run, device: str | torch.device = "cpu") -> NameModel:
     """The run's model with its best weights, in eval mode, on `device`."""
-    from villanueva.training import resolve_device
-
     device = resolve_device(device) if isinstance(device, str) else device
     model = build_untrained(run)
     _load_weights(model, run.path / WEIGHTS)
