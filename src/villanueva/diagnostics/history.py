@@ -8,14 +8,9 @@ def _validations(records: list[dict]) -> list[dict]:
 
 def loss_curve(records: list[dict]) -> dict[str, list[list]]:
     """{"train": [[step, mean training loss of the chunk ending there], ...],
-    "val": [[step, validation loss], ...]}. Runs recorded before loss chunks existed give one
-    training point per validation."""
+    "val": [[step, validation loss], ...]}."""
     validations = _validations(records)
-    train = [
-        chunk
-        for record in validations
-        for chunk in record.get("loss_chunks", [[record["step"], record["train_loss"]]])
-    ]
+    train = [chunk for record in validations for chunk in record.get("loss_chunks", [])]
     return {"train": train, "val": [[record["step"], record["val_loss"]] for record in validations]}
 
 

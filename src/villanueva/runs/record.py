@@ -2,9 +2,6 @@
 on what, how) and `RunResult` (the final line of metrics.jsonl: how it came out). Each has one
 `to_json` and one `from_json`, and every reader goes through them, so a damaged file is found in
 one place and reported in one line.
-
-Format 2 moved the device out of the training settings into `machine` (how a run was carried out,
-not what it learned with); format 1 runs are read by that one move.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -15,7 +12,6 @@ from villanueva.models import make_config
 from villanueva.training import Settings, TrainConfig
 
 FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
 DAMAGED = (KeyError, TypeError, ValueError, AttributeError, RecursionError)  # what bad JSON raises here
 
 
@@ -78,15 +74,12 @@ class RunRecord:
     def from_json(cls, data: dict) -> "RunRecord":
         """Raises UserError if `data` is not a record this version can read."""
         found = data.get("format") if isinstance(data, dict) else None
-        if found not in READABLE_FORMATS:
+        if found != FORMAT_VERSION:
             raise UserError(
-                f"it has run format {found}; this version of villanueva reads formats "
-                f"{', '.join(map(str, READABLE_FORMATS))}"
+                f"it has run format {found}; this version of villanueva reads format {FORMAT_VERSION}"
             )
         try:
             train, machine = dict(data["train"]), dict(data.get("machine", {}))
-            if found == 1:
-                machine["device"] = train.pop("device", "cpu")
             model = data["model"]
             settings = Settings(
                 model,
@@ -119,14 +112,8 @@ class RunRecord:
 
 
 def _data_options(data: dict) -> DataOptions:
-    """DataOptions as config.json holds them; runs made before the options took their flags'
-    names hold the source as "path" and the labels' kind as "label"."""
-    options = {f.name: data[f.name] for f in fields(DataOptions) if f.name in data}
-    if data.get("path") is not None:
-        options["data"] = data["path"]
-    if data.get("label") is not None and "condition" not in data:
-        options["label_column" if options.get("data") else "condition"] = data["label"]
-    return DataOptions(**options)
+    """DataOptions as config.json holds them, beside the record's own facts (source, names...)."""
+    return DataOptions(**{f.name: data[f.name] for f in fields(DataOptions) if f.name in data})
 
 
 @dataclass(frozen=True)

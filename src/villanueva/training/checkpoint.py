@@ -30,7 +30,6 @@ class Checkpoint:
     meta: dict
 
     FORMAT = 2
-    READABLE = (1, 2)  # format 1 stored the batch order itself
 
     def to_safetensors_metadata(self) -> dict[str, str]:
         return {"villanueva_checkpoint": json.dumps({"format": self.FORMAT, **self.meta}, allow_nan=False)}
@@ -59,7 +58,7 @@ class Checkpoint:
             meta = json.loads((metadata or {})["villanueva_checkpoint"])
         except (KeyError, ValueError):
             raise UserError("the checkpoint has no villanueva training state") from None
-        if meta.get("format") not in cls.READABLE:
+        if meta.get("format") != cls.FORMAT:
             raise UserError(f"the checkpoint is from an incompatible version (format {meta.get('format')})")
         return cls(tensors, meta)
 
@@ -143,7 +142,7 @@ def restore_state(checkpoint: Checkpoint, trainee: Trainee, device: torch.device
         if "cuda_rng" in tensors and device.type == "cuda":
             torch.cuda.set_rng_state(tensors["cuda_rng"], device)
         drawn_from = tensors.get("order_drawn_from")
-        order = tensors["order"] if "order" in tensors else _redrawn_order(drawn_from, examples)
+        order = _redrawn_order(drawn_from, examples)
         return Progress(
             meta["step"],
             meta["cursor"],
