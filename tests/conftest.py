@@ -4,31 +4,7 @@ import pytest
 
 from villanueva.cli import main
 
-# The notebooks' data, copied into the repository with its provenance (tests/data/README.md).
-NOTEBOOK_CSV = Path(__file__).resolve().parent / "data" / "Municipis_d_Espanya.csv"
-
-# A small list in the notebooks' style, enough to split 80/10/10 and train for a few steps.
-TINY_NAMES = """Villanueva de la Serena
-Villanueva del Arzobispo
-Villafranca del Bierzo
-Villalba
-Villaverde
-Valdemoro
-Valdepeñas
-Torrejón de Ardoz
-Torrelodones
-Torremolinos
-Alcalá de Henares
-Alcobendas
-Alcorcón
-Rozas de Madrid, Las
-Agurain/Salvatierra
-San Sebastián de los Reyes
-Santa Cruz de Tenerife
-Santiago de Compostela
-Puebla de Sanabria
-Pobla de Segur, La
-""".splitlines()
+from helpers import NOTEBOOK_CSV, TINY_NAMES, TRAIN, finish
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +55,7 @@ def cli(capsys):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The uninterrupted run that interrupted-and-resumed runs must equal, bit for bit: the tiny
-    list, test_resume.TRAIN's settings (trained in a subprocess, as a user would)."""
-    from test_resume import TRAIN, finish
-
+    list, helpers.TRAIN's settings (trained in a subprocess, as a user would)."""
     names = tmp_path_factory.mktemp("data") / "names.txt"
     names.write_text("\n".join(TINY_NAMES) + "\n")
     out = tmp_path_factory.mktemp("runs") / "reference"

@@ -22,7 +22,7 @@ from villanueva.runs import load_run, read_metrics
 from villanueva.training import Callbacks, TrainConfig, TrainingInterrupted, initial_loss, train
 from villanueva.training.recording import chunk_means
 
-from conftest import TINY_NAMES
+from helpers import TINY_NAMES
 
 PLOTS = {
     "loss.png",

@@ -12,7 +12,7 @@ import pytest
 
 from villanueva.runs.run import CHECKPOINT, METRICS
 
-from test_resume import assert_same_run, wait_for_validations
+from helpers import assert_same_run, wait_for_validations
 
 TRAIN = ["--steps", "300", "--eval-every", "30", "--batch-size", "32", "--seed", "3", "--quiet"]
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # 2 processes on 2 cores

@@ -20,16 +20,9 @@ from safetensors import safe_open
 
 from villanueva.runs.run import CHECKPOINT, CONFIG, METRICS, SPLIT, VOCAB, WEIGHTS
 
-from conftest import TINY_NAMES
-from test_resume import TRAIN, assert_same_run, start
+from helpers import TINY_NAMES, TRAIN, assert_same_run, one_line, start
 
 FAST = ["--steps", "20", "--hidden", "8", "--quiet"]
-
-
-def one_line(result, code: int = 2) -> str:
-    assert result.code == code, (result.out, result.err)
-    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err, result.err
-    return result.err
 
 
 def train(cli, names: Path, out: Path, *options: str):

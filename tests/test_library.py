@@ -14,7 +14,7 @@ from villanueva.inference import Constraints, Drawing
 from villanueva.inference.on_demand import Sampling, Style
 from villanueva.schema import options
 
-from conftest import TINY_NAMES
+from helpers import TINY_NAMES
 
 
 @pytest.fixture(scope="module")

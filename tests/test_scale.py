@@ -12,7 +12,7 @@ from villanueva.models.layers import BatchNorm1d
 from villanueva.runs import read_metrics
 from villanueva.training import Callbacks, TrainConfig, calibrate_batchnorm, train
 
-from conftest import TINY_NAMES
+from helpers import TINY_NAMES
 
 
 def tiny(name: str, **options):

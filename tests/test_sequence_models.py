@@ -22,7 +22,7 @@ from villanueva.runs.run import METRICS
 from villanueva.training import Callbacks, TrainConfig, batch_loss, initial_loss, names_loss, train
 from villanueva.training.examples import IGNORED, trimmed
 
-from test_resume import assert_same_run, finish, kill_9_at_random_then_resume
+from helpers import assert_same_run, finish, kill_9_at_random_then_resume
 
 NAMES = ["villanueva de la serena", "alcala", "toro", "la rioja", "o", "valdepenas de jaen"]
 VOCAB = Vocab.from_names(NAMES)

@@ -15,8 +15,7 @@ import pytest
 from villanueva.runs.run import CHECKPOINT, METRICS
 from villanueva.tune import load_study, parse_duration, study_url
 
-from conftest import NOTEBOOK_CSV
-from test_hostile import one_line
+from helpers import NOTEBOOK_CSV, one_line
 
 TUNE = [sys.executable, "-m", "villanueva", "tune"]
 
