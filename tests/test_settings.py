@@ -9,7 +9,6 @@ import pytest
 
 from villanueva.errors import UserError
 from villanueva.runs import RunRecord, RunResult, read_result
-from villanueva.runs.model import read_run_setup
 from villanueva.training import PRESETS, Settings, TrainConfig, changes, resolve
 
 
@@ -77,15 +76,17 @@ def test_the_run_record_round_trips_and_holds_no_device_in_its_settings(tiny_run
     assert RunResult.from_json(result.to_json()) == result and result.steps == 30
 
 
-def test_a_format_1_run_still_reads_with_its_device_moved_to_the_machine(cli, tiny_run, tmp_path):
+def test_a_run_of_another_format_is_refused_in_one_line(cli, tiny_run, tmp_path):
+    """No release ever wrote format 1, so none is read: the line says which format this reads."""
     run = shutil.copytree(tiny_run, tmp_path / "old")
     config = json.loads((run / "config.json").read_text())
-    config["format"], config["train"]["device"] = 1, "cpu"
-    del config["machine"]["device"]
+    config["format"] = 1
     (run / "config.json").write_text(json.dumps(config))
-    setup = read_run_setup(run)
-    assert setup.record.machine.device == "cpu" and setup.train_config == TrainConfig(steps=30)
-    assert cli("eval", str(run)).code == 0 and cli("report", str(run)).code == 0
+    for command in ("eval", "report"):
+        result = cli(command, str(run))
+        assert result.code == 2 and result.err.strip().endswith(
+            "it has run format 1; this version of villanueva reads format 2"
+        )
 
 
 @pytest.mark.parametrize(
