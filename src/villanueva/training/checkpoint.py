@@ -37,7 +37,8 @@ class Checkpoint:
     def check(self, model: torch.nn.Module, steps: int, examples: int) -> None:
         """Refuse what a damaged or hand-edited checkpoint can hold before resuming writes
         anything: metadata out of the run's bounds (`steps` to train, `examples` in an epoch),
-        weights the run's `model` cannot take, NaN anywhere."""
+        weights the run's `model` cannot take, NaN anywhere (the weights' by check_state, the
+        optimizer's and the pending losses' here: each tensor is scanned once)."""
         problem = _metadata_problem(self.meta, steps, examples)
         if problem is not None:
             raise UserError(
@@ -45,9 +46,9 @@ class Checkpoint:
             )
         check_state(model, unprefixed("model", self.tensors), "the checkpoint")
         check_state(model, unprefixed("best", self.tensors), "the checkpoint's best weights")
+        rest = {name: t for name, t in self.tensors.items() if not name.startswith(("model.", "best."))}
         broken = next(
-            (name for name, t in self.tensors.items() if t.is_floating_point() and not t.isfinite().all()),
-            None,
+            (name for name, t in rest.items() if t.is_floating_point() and not t.isfinite().all()), None
         )
         if broken is not None:
             raise UserError(f"the checkpoint is damaged: its {broken!r} holds NaN or infinite values")
