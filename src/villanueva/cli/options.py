@@ -8,12 +8,13 @@ tell what the user chose from what the recipe, the preset and the defaults decid
 
 import argparse
 import shlex
-from dataclasses import fields
+from dataclasses import Field, fields
 from pathlib import Path
 
 from villanueva.data import DataOptions
 from villanueva.errors import UserError, flag, worded
 from villanueva.models import MODELS
+from villanueva.models.spec import option_help
 from villanueva.schema import ValueType, options
 from villanueva.training import DEFAULT_MODEL, TrainConfig, recipe
 from villanueva.training.settings import setting_text
@@ -178,23 +179,38 @@ def training_options(args) -> dict:
 
 
 def add_model_options(group) -> list[argparse.Action]:
-    """One option per field of the registered models' configs, so a new model needs no CLI code."""
-    defaults: dict[str, dict[str, object]] = {}  # option -> {model: its default}
-    described = {}
+    """One option per field of the registered models' configs, so a new model needs no CLI code. An
+    option that several models have is one flag, whose help says what it means to each."""
+    declared: dict[str, dict[str, Field]] = {}  # option -> {model: its field}
     for model, spec in MODELS.items():
         for field in fields(spec.config):
-            defaults.setdefault(field.name, {})[model] = field.default
-            if field.name not in described or field.metadata["help"]:
-                described[field.name] = field  # subclasses that only change a default have no help
+            declared.setdefault(field.name, {})[model] = field
     return [
         group.add_argument(
-            flag(name),
-            dest=f"model_{name}",
-            **_value_kind(field),
-            help=f"{worded(field.metadata['help'] or name, flag)} ({_model_defaults(defaults[name])})",
+            flag(name), dest=f"model_{name}", **_shared_kind(name, by_model), help=_model_help(by_model)
         )
-        for name, field in described.items()
+        for name, by_model in declared.items()
     ]
+
+
+def _shared_kind(name: str, by_model: dict[str, Field]) -> dict:
+    kinds = {repr(_value_kind(field)) for field in by_model.values()}
+    if len(kinds) > 1:  # one flag cannot parse two ways: a model's spec must rename its option
+        raise TypeError(
+            f"models declare option {name!r} with different types or choices: {', '.join(by_model)}"
+        )
+    return _value_kind(next(iter(by_model.values())))
+
+
+def _model_help(by_model: dict[str, Field]) -> str:
+    """ "what it means (models; defaults)", once per meaning the models give the option."""
+    defaults_by_help: dict[str, dict[str, object]] = {}
+    for model, field in by_model.items():
+        text = option_help(MODELS[model].config, field.name)
+        defaults_by_help.setdefault(text, {})[model] = field.default
+    return "; ".join(
+        f"{worded(text, flag)} ({_model_defaults(defaults)})" for text, defaults in defaults_by_help.items()
+    )
 
 
 def model_options(args) -> dict:

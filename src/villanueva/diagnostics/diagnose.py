@@ -22,7 +22,8 @@ from villanueva.diagnostics.snapshot import Snapshot, take_snapshot
 from villanueva.diagnostics.verdicts import UPDATE_RATIO_BAND, Verdict, judge
 from villanueva.errors import UserError, worded
 from villanueva.machine import resolve_device
-from villanueva.models.base import NameModel, model_device
+from villanueva.models.base import NameModel
+from villanueva.models.weights import model_device
 from villanueva.runs import Run, files, load_run, read_metrics
 from villanueva.runs.model import read_run_setup
 from villanueva.training import initial_loss

@@ -59,7 +59,7 @@ def _torch_run(model, call, input_names: list[str]) -> Graph:
     model's device and floating-point type, and back."""
     import torch
 
-    from villanueva.models.base import model_device
+    from villanueva.models.weights import model_device
 
     device, dtype = model_device(model), next(iter(model.state_dict().values())).dtype
     model.eval()

@@ -1,51 +1,28 @@
-"""The model registry: a name -> its config dataclass and its module class.
+"""The model registry: a name -> its spec (config, network, recipes, search space; models/spec.py).
 
-Adding a model is one file under models/ (a subclass of one of the kinds in models/base.py), its
-config in models/configs.py and one line in MODELS; the trainer, the run directory and the CLI
-(which turns every config field into a command-line option) need no change.
-
-This module and the configs import no torch: a model's module is imported when one is built.
+Adding a model is its network (models/<file>.py, a subclass of one of the kinds in models/base.py),
+its spec (models/specs/<file>.py) and one line in SPEC_FILES; the trainer, the recipes, tune, the
+run directory and the CLI (which turns every config field into a command-line option) need no
+change. This module and the specs import no torch: a network is imported when a model is built.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from importlib import import_module
 
 from villanueva.errors import UserError, parameter, unknown
-from villanueva.models.configs import (
-    BigramConfig,
-    DeepMLPConfig,
-    GRUConfig,
-    MLPBNConfig,
-    MLPConfig,
-    TransformerConfig,
-    WaveNetConfig,
+from villanueva.models.spec import ModelSpec
+
+SPEC_FILES = (  # models/specs/<file>.py, in the order the command line lists them
+    "bigram",
+    "mlp",
+    "mlp_bn",
+    "deep_mlp",
+    "wavenet",
+    "gru",
+    "transformer",
 )
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    config: type
-    where: str  # "file:Class": the module class in villanueva/models/file.py, imported when needed
-    summary: str
-
-    @property
-    def module(self) -> type:
-        file, name = self.where.split(":")
-        return getattr(import_module(f"villanueva.models.{file}"), name)
-
-
 MODELS: dict[str, ModelSpec] = {
-    "bigram": ModelSpec(BigramConfig, "bigram:Bigram", "count table: one character predicts the next"),
-    "mlp": ModelSpec(MLPConfig, "mlp:MLP", "MLPv0 (Bengio 2003): embeddings, one tanh hidden layer"),
-    "mlp-bn": ModelSpec(MLPBNConfig, "deep_mlp:DeepMLP", "MLPv1: mlp + Kaiming init + BatchNorm before tanh"),
-    "deep-mlp": ModelSpec(
-        DeepMLPConfig, "deep_mlp:DeepMLP", "MLPv3: N x (Linear, BatchNorm, Tanh) + Linear + BN"
-    ),
-    "wavenet": ModelSpec(WaveNetConfig, "wavenet:WaveNet", "WaveNet-style MLP: merges neighbours in pairs"),
-    "gru": ModelSpec(GRUConfig, "gru:GRU", "GRU over the whole name, predicting every position"),
-    "transformer": ModelSpec(
-        TransformerConfig, "transformer:Transformer", "small causal Transformer over the whole name"
-    ),
+    spec.name: spec for spec in (import_module(f"villanueva.models.specs.{file}").SPEC for file in SPEC_FILES)
 }
 
 

@@ -1,17 +1,16 @@
-"""What every model is: one interface, three kinds, and checks shared by the model configs.
+"""What every model is: one interface and two kinds.
 
 A model is a `NameModel`, a `torch.nn.Module` built as `Model(config, vocab_size)` from a dataclass
-config, that maps ids `(B, T)` to next-character logits. It subclasses one of three kinds, and the
+config, that maps ids `(B, T)` to next-character logits. It subclasses one of two kinds, and the
 kind answers every question the rest of villanueva asks of a model, so that training, sampling,
 scoring and the diagnostics never look at which kind they hold:
 
 - `WindowModel` reads the last `block_size` ids (start tokens stand in before a name) and returns
-  logits `(B, vocab)`: one example per character. The MLPs and WaveNet.
+  logits `(B, vocab)`: one example per character. The MLPs, WaveNet, and the bigram, whose table
+  is fitted by counting (`fit`) instead of by gradient descent.
 - `WholeNameModel` reads a name from its start token and returns logits `(B, T, vocab)`, where
   position t predicts character t + 1 from positions 0..t only (causal): one example per name, and
   one pass scores every character of it. The GRU and the Transformer.
-- `CountedModel` is a window model whose table is fitted by counting (`fit`) instead of by gradient
-  descent: it has no trainable parameters. The bigram.
 
 The operations, each with one meaning for every kind:
 - `examples(names, vocab)`: (inputs, targets) to train on or to score; targets padded with IGNORED.
@@ -90,7 +89,8 @@ class NameModel(nn.Module):
         return any(p.requires_grad for p in self.parameters())
 
     def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+        """Its trainable parameters; for a model fitted by counting, which has none, its table."""
+        return sum(p.numel() for p in self.parameters()) or sum(b.numel() for b in self.buffers())
 
     def check_lengths(self, names: list[str]) -> None:
         """Refuse names longer than the model can read, before any work is done or written."""
@@ -148,17 +148,6 @@ class WindowModel(NameModel):
 
     def example_shape(self, names: list[str]) -> tuple[int, int]:
         return sum(len(name) + 1 for name in names), self.block_size
-
-
-class CountedModel(WindowModel):
-    """A window model whose table is fitted by counting, with no trainable parameters; its size is
-    the size of its table."""
-
-    def fit(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
-        raise NotImplementedError
-
-    def parameter_count(self) -> int:
-        return sum(buffer.numel() for buffer in self.buffers())
 
 
 Cache = dict[str, torch.Tensor]  # what a whole-name model keeps of the names it has read, batch first
@@ -250,40 +239,3 @@ class DecodingGraph:
     inputs: dict[str, torch.Tensor]
     outputs: list[str]
     description: dict
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device a model's weights (or, for a counted model, its buffers) live on."""
-    return next(iter(model.state_dict().values())).device
-
-
-def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """model.load_state_dict(state), once `check_state` has found nothing wrong with it."""
-    check_state(model, state, source)
-    model.load_state_dict(state)
-
-
-_MISFIT = "does not fit the model that its run's config.json and vocab.json describe"
-
-
-def check_state(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """A one-line UserError for the first tensor of `state` that `model` cannot take as it is:
-    a missing or extra name, another shape, another dtype (load_state_dict would cast it silently:
-    integer weights load as a near-uniform model), or NaN and infinite values."""
-    expected = model.state_dict()
-    names = sorted(set(expected) ^ set(state))
-    if names:
-        where = "missing from it" if names[0] in expected else "not in the model"
-        raise UserError(f"{source} {_MISFIT}: {names[0]!r} is {where}")
-    for name, tensor in state.items():
-        want = expected[name]
-        if tensor.shape != want.shape or tensor.dtype != want.dtype:
-            raise UserError(
-                f"{source} {_MISFIT}: {name!r} is {_described(tensor)} where the model has {_described(want)}"
-            )
-        if tensor.is_floating_point() and not tensor.isfinite().all():
-            raise UserError(f"{source} is damaged: its {name!r} holds NaN or infinite values")
-
-
-def _described(tensor: torch.Tensor) -> str:
-    return f"{str(tensor.dtype).removeprefix('torch.')} {tuple(tensor.shape)}"

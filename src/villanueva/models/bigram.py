@@ -8,11 +8,11 @@ loaded with the model's state_dict like any weights.
 
 import torch
 
-from villanueva.models.base import CountedModel
-from villanueva.models.configs import BigramConfig
+from villanueva.models.base import WindowModel
+from villanueva.models.specs.bigram import BigramConfig
 
 
-class Bigram(CountedModel):
+class Bigram(WindowModel):
     block_size = 1
 
     def __init__(self, config: BigramConfig, vocab_size: int):

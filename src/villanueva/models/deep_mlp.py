@@ -18,7 +18,6 @@ import torch
 from torch import nn
 
 from villanueva.models.base import WindowModel
-from villanueva.models.configs import DeepMLPConfig
 from villanueva.models.layers import (
     BatchNorm1d,
     Embedding,
@@ -27,6 +26,7 @@ from villanueva.models.layers import (
     Sequential,
     Tanh,
 )
+from villanueva.models.specs.deep_mlp import DeepMLPConfig
 
 TANH_GAIN = 5 / 3  # tanh squashes; this gain keeps the activations' scale from layer to layer
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from villanueva.models.base import Cache, WholeNameModel
-from villanueva.models.configs import GRUConfig
+from villanueva.models.specs.gru import GRUConfig
 
 
 class GRU(WholeNameModel):

@@ -17,7 +17,7 @@ Where they differ from `torch.nn`, on purpose, as in the notebooks:
 import torch
 from torch import nn
 
-from villanueva.models.configs import INITS
+from villanueva.models.spec import INITS
 
 
 class Linear(nn.Module):
@@ -37,7 +37,7 @@ class Linear(nn.Module):
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         scale = gain / fan_in**0.5 if init == "kaiming" else gain
-        # In place: out of place, a product on the meta device (models/size.py) imports torch._dynamo.
+        # In place: out of place, a product on the meta device (training/memory.py) imports torch._dynamo.
         self.weight = nn.Parameter(torch.randn(fan_in, fan_out).mul_(scale))
         if bias:
             self.bias = nn.Parameter(torch.randn(fan_out) if init == "naive" else torch.zeros(fan_out))

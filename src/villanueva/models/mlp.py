@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from villanueva.models.base import WindowModel
-from villanueva.models.configs import MLPConfig
+from villanueva.models.specs.mlp import MLPConfig
 
 
 class MLP(WindowModel):

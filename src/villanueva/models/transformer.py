@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from villanueva.models.base import Cache, WholeNameModel
-from villanueva.models.configs import TransformerConfig
+from villanueva.models.specs.transformer import TransformerConfig
 
 INIT_STD = 0.02  # GPT-2's: small weights, so the untrained model predicts almost uniformly
 

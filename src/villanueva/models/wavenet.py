@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from villanueva.models.base import WindowModel
-from villanueva.models.configs import WaveNetConfig
 from villanueva.models.deep_mlp import TANH_GAIN
 from villanueva.models.layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Sequential, Tanh
+from villanueva.models.specs.wavenet import WaveNetConfig
 
 OUTPUT_SCALE = 0.1  # the notebooks' last-layer shrink: near-uniform first predictions
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 
 from villanueva.errors import UserError
-from villanueva.models.base import check_state, load_weights, model_device
+from villanueva.models.weights import check_state, load_weights, model_device
 
 
 @dataclass
