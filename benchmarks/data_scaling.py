@@ -28,8 +28,8 @@ import time
 import safetensors.torch
 import torch
 
+from villanueva.machine import available_bytes
 from villanueva.models import build_model, make_config
-from villanueva.models.size import available_bytes
 from villanueva.training import Callbacks, TrainConfig, calibrate_batchnorm, train, trainer
 
 from common import parser, setup, timed

@@ -1,5 +1,5 @@
-"""What this process may use: its CPU threads, and PyTorch, which only training and the tools
-around it need (sampling, scoring and guessing run an exported model on ONNX Runtime)."""
+"""What this process may use: its CPU threads, its memory, and PyTorch, which only training and the
+tools around it need (sampling, scoring and guessing run an exported model on ONNX Runtime)."""
 
 import importlib.util
 import os
@@ -116,3 +116,34 @@ def _cpu_times() -> tuple[int, int]:
         values = [int(v) for v in stat.readline().split()[1:]]
     idle = values[3] + values[4]  # idle and iowait
     return sum(values) - idle, idle
+
+
+def available_bytes() -> int:
+    """The memory this process can still take: MemAvailable on Linux, else all physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def require_fits(needed: int, what: str) -> None:
+    """Refuse, in one line, work estimated to need more memory than this machine has left: it would
+    end in an allocator's traceback or the kernel's out-of-memory killer."""
+    limit = available_bytes()
+    if needed > limit:
+        raise UserError(
+            f"{what} needs about {_size(needed)} of memory, more than the {_size(limit)} available; "
+            "choose smaller sizes"
+        )
+
+
+def _size(count: float) -> str:
+    units = ("B", "KB", "MB", "GB", "TB", "PB")
+    power = 0
+    while count >= 1024 and power < len(units) - 1:
+        count, power = count / 1024, power + 1
+    return f"{count:,.1f} {units[power]}"

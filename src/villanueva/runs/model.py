@@ -10,12 +10,13 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from villanueva.errors import UserError
-from villanueva.machine import resolve_device
+from villanueva.machine import require_fits, resolve_device
 from villanueva.models import build_model
-from villanueva.models.base import NameModel, load_weights
-from villanueva.models.size import planned, require_fits, weight_bytes
+from villanueva.models.base import NameModel
+from villanueva.models.weights import load_weights
 from villanueva.runs.run import CHECKPOINT, WEIGHTS, Run, read_names
 from villanueva.training import Checkpoint
+from villanueva.training.memory import planned, weight_bytes
 
 
 def read_run_setup(path: Path) -> Run:
