@@ -30,8 +30,9 @@ from villanueva.inference import Constraints, Drawing, SampleReport, sample_name
 from villanueva.inference.graphs import full_prefix_steps, torch_steps
 from villanueva.inference.on_demand import sample_run
 from villanueva.inference.score import cleaned_names
+from villanueva.models.loss import batch_loss
 from villanueva.runs import load_run
-from villanueva.training import batch_loss, resolve
+from villanueva.training import resolve
 from villanueva.training.examples import IGNORED
 
 import notebook

@@ -18,9 +18,9 @@ from villanueva.inference.graphs import ROWS_PER_SHARD, onnx_steps, run_steps, t
 from villanueva.inference.score import log_likelihoods
 from villanueva.inference.steps import ReadingSteps, WindowSteps
 from villanueva.models import MODELS, build_model, make_config
+from villanueva.models.loss import batch_loss
 from villanueva.runs import load_run
 from villanueva.runs.run import EXPORT
-from villanueva.training import batch_loss
 
 NAMES = ["villanueva de la serena", "alcala", "toro", "la rioja", "o", "valdepenas de jaen"]
 VOCAB = Vocab.from_names(NAMES)

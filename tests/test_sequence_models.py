@@ -18,8 +18,9 @@ from villanueva.inference.graphs import full_prefix_steps, torch_steps
 from villanueva.inference.sample import _generate
 from villanueva.models import build_model, make_config
 from villanueva.models.base import WholeNameModel, WindowModel
+from villanueva.models.loss import batch_loss
 from villanueva.runs.run import METRICS
-from villanueva.training import Callbacks, TrainConfig, batch_loss, initial_loss, names_loss, train
+from villanueva.training import Callbacks, TrainConfig, initial_loss, names_loss, train
 from villanueva.training.examples import IGNORED, trimmed
 
 from helpers import assert_same_run, finish, kill_9_at_random_then_resume

@@ -15,7 +15,6 @@ from villanueva.training.settings import DEFAULT_MODEL, Settings, changes, resol
 _NEEDS_TORCH = {
     "calibrate_batchnorm": "batchnorm",
     "Checkpoint": "checkpoint",
-    "batch_loss": "loss",
     "initial_loss": "loss",
     "names_loss": "loss",
     "split_loss": "loss",

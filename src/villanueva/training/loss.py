@@ -1,31 +1,19 @@
-"""The one number everything reports: mean negative log-likelihood per character (natural log),
-end token included, over every name of a split."""
+"""The loss of a model over every name of a split, and before training starts: the one number
+everything reports, as models/loss.py defines it for a batch."""
 
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from villanueva.data import Split, Vocab
 from villanueva.data.labels import LabelSet
-from villanueva.models.base import NameModel, model_device
-from villanueva.training.examples import IGNORED, characters
+from villanueva.models.base import NameModel
+from villanueva.models.loss import batch_loss
+from villanueva.models.weights import model_device
+from villanueva.training.examples import characters
 
 EVAL_BATCH = 16_384  # predictions per forward pass when evaluating
-
-
-def batch_loss(logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Cross-entropy of `targets` of any shape under `logits` of that shape + (vocab,), skipping
-    IGNORED targets; "mean" is per scored character, as the loss of docs/design.md is. Half-precision logits
-    are scored in float32, float64 ones in float64; compact targets are widened to int64."""
-    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
-    return F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]),
-        targets.reshape(-1).long(),
-        ignore_index=IGNORED,
-        reduction=reduction,
-    )
 
 
 @torch.no_grad()
