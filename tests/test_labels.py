@@ -2,6 +2,7 @@
 marginal losses, guessing (on a tiny list where the answer is known) and sampling by label."""
 
 import csv
+import json
 import random
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 import torch
 
 from villanueva.data import LabelSet, Vocab, load_corpus, split_names
-from villanueva.data.labels import COMMUNITIES, COMMUNITY_OF, folded
+from villanueva.data.embedded import COMMUNITIES, COMMUNITY_OF
+from villanueva.data.labels import Labelling, folded
 from villanueva.errors import UserError
 from villanueva.inference import guess_labels, sample_names, score_names
 from villanueva.inference.score import label_log_likelihoods, marginal_loss
@@ -17,6 +19,7 @@ from villanueva.models import build_model, make_config
 from villanueva.runs import load_run
 
 SYLLABLES = {"north": ["zu", "xa", "kez", "gux", "tza"], "south": ["lo", "ma", "nos", "del", "sol"]}
+CLIMATE = {"north": "cold", "south": "warm"}  # a grouping of the regions, as a CSV column
 
 
 def regional_names(count: int, seed: int = 0) -> list[tuple[str, str]]:
@@ -34,8 +37,8 @@ def regions_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "places.csv"
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["name", "region"])
-        writer.writerows(regional_names(400))
+        writer.writerow(["name", "region", "climate"])
+        writer.writerows((name, region, CLIMATE[region]) for name, region in regional_names(400))
     return path
 
 
@@ -45,7 +48,19 @@ def regions_run(regions_csv, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("runs") / "regions"
     args = ["train", "--data", str(regions_csv), "--column", "name", "--label-column", "region"]
-    args += ["--hidden", "32", "--steps", "300", "--eval-every", "100", "--out", str(out), "--quiet"]
+    args += [
+        "--group-column",
+        "climate",
+        "--hidden",
+        "32",
+        "--steps",
+        "300",
+        "--eval-every",
+        "100",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     return out
 
@@ -76,7 +91,7 @@ def test_community_labels_follow_the_provinces():
 @pytest.fixture(scope="module")
 def province_labels():
     corpus = load_corpus(label="province")
-    return LabelSet.from_labels("province", corpus.labels, corpus.labels)
+    return corpus.label_set("province", corpus.labels)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +153,31 @@ def test_bad_label_columns_are_one_line_errors(tmp_path, regions_csv, path_kind,
         path.write_text("Toro\nZamora\n", encoding="utf-8")
     with pytest.raises(UserError, match=message):
         load_corpus(path, column, label=label)
+
+
+def test_a_csv_group_column_groups_the_labels(regions_csv):
+    corpus = load_corpus(str(regions_csv), "name", label="region", group="climate")
+    assert corpus.labelling == Labelling("climate", {"cold": ["north"], "warm": ["south"]})
+    labels = corpus.label_set("region", corpus.labels)
+    assert labels.group_kind == "climate" and labels.members("warm") == [labels.names.index("south")]
+
+
+def test_a_label_in_two_groups_is_refused_with_both_lines(tmp_path):
+    path = tmp_path / "places.csv"
+    path.write_text("name,region,climate\nToro,north,cold\nZamora,north,warm\n", encoding="utf-8")
+    with pytest.raises(UserError, match="'north' is in climate 'cold' on line 2 and 'warm' on line 3"):
+        load_corpus(str(path), "name", label="region", group="climate")
+
+
+def test_a_run_guesses_and_samples_by_its_csv_groups(regions_run, cli):
+    guessed = cli(
+        "guess", "--run", str(regions_run), "Zuxa", "Lomanos", "--by", "climate", "--format", "json"
+    )
+    assert guessed.code == 0, guessed.err
+    best = [guess["labels"][0]["label"] for guess in json.loads(guessed.out)]
+    assert best == ["cold", "warm"]
+    sampled = cli("sample", str(regions_run), "--label", "warm", "-n", "5", "--seed", "1", "--format", "json")
+    assert sampled.code == 0 and {name["label"] for name in json.loads(sampled.out)} == {"south"}
 
 
 def test_a_name_without_a_label_is_an_error(tmp_path):
@@ -246,8 +286,11 @@ def test_labels_command_lists_the_labels(regions_run, cli):
     result = cli("labels", str(regions_run))
     assert result.code == 0
     assert result.out.splitlines()[0] == "2 region labels (training names each):"
-    counts = [int(line.split()[-1]) for line in result.out.splitlines()[1:]]
+    lines = result.out.splitlines()
+    counts = [int(line.split()[-1]) for line in lines[1:3]]
     assert sum(counts) == len(load_run(regions_run).split.train)
+    assert lines[3] == "2 climate groups, each a --label too (training names, its regions):"
+    assert lines[4].split() == ["cold", str(counts[0]), "north"]
 
 
 def test_guess_command(regions_run, cli):
@@ -260,7 +303,7 @@ def test_guess_command(regions_run, cli):
     "args, message",
     [
         (["sample", "{run}", "--label", "west"], "unknown label 'west'"),
-        (["guess", "--run", "{run}", "Zu", "--by", "community"], "can only guess by region"),
+        (["guess", "--run", "{run}", "Zu", "--by", "community"], "can only guess by region or climate"),
         (["guess", "--run", "{run}", "Zu", "--top", "0"], "--top must be at least 1, got 0"),
         (["guess", "--run", "{run}", "Zu!"], "not in this model's vocabulary"),
         (["guess", "--run", "{tiny}", "Toro"], "not conditioned on labels"),
@@ -268,6 +311,7 @@ def test_guess_command(regions_run, cli):
         (["labels", "{tiny}"], "not conditioned on labels"),
         (["train", "--condition", "province", "--data", "{csv}"], "--condition labels the embedded list"),
         (["train", "--label-column", "region"], "--label-column needs --data"),
+        (["train", "--group-column", "climate"], "--group-column groups the labels of --label-column"),
         (["train", "--condition", "province", "--model", "mlp"], "'mlp' cannot be conditioned"),
         (["train", "--condition", "country"], "invalid choice: 'country'"),
     ],

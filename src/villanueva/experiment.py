@@ -14,10 +14,10 @@ from villanueva.data import DataOptions, LabelSet, Split, Vocab, split_names
 from villanueva.errors import UserError
 from villanueva.inference import marginal_losses, sample_names
 from villanueva.inference.export import export_model
-from villanueva.machine import resolve_device
+from villanueva.machine import require_fits, resolve_device
 from villanueva.models import build_model
-from villanueva.models.base import NameModel, model_device
-from villanueva.models.size import planned, require_fits, training_bytes
+from villanueva.models.base import NameModel
+from villanueva.models.weights import model_device
 from villanueva.runs import (
     DataRecord,
     Machine,
@@ -40,6 +40,7 @@ from villanueva.training import (
 )
 from villanueva.training.distributed import Ranks
 from villanueva.training.loss import part_label_ids
+from villanueva.training.memory import planned, training_bytes
 from villanueva.training.trainer import OnProgress
 
 SAMPLES_SAVED = 20
@@ -96,9 +97,7 @@ def _start(settings: Settings, data: DataOptions, device: str, ranks: Ranks = Ra
     corpus_labels = corpus.labels if data.conditioned else None
     split = split_names(corpus.names, data.split_seed, corpus_labels)
     vocab = Vocab.from_names(corpus.names)
-    labels = (
-        LabelSet.from_labels(data.label, corpus_labels, split.labels["train"]) if data.conditioned else None
-    )
+    labels = corpus.label_set(data.label, split.labels["train"]) if data.conditioned else None
     torch_device = ranks.device(resolve_device(device))
     build = partial(build_model, settings.model, settings.model_config, len(vocab), len(labels or ()))
     plan = planned(build)

@@ -106,13 +106,13 @@ def _embedded() -> tuple[list[str], list[str], "LabelSet"]:
     # Imported here: reading the embedded list is what the first real name costs, not the import.
     from villanueva.data import LabelSet
     from villanueva.data.clean import written_form
-    from villanueva.data.corpus import read_embedded
+    from villanueva.data.embedded import read_embedded
 
-    raws, provinces, _ = read_embedded("province")
+    raws, provinces, labelling = read_embedded("province")
     names = [written_form(raw) for raw in raws]  # as the corpus reads them, before its cleaning
     # A name opens with a capital, even one whose article the list writes in lower case ("el Campello").
     names = [name[:1].upper() + name[1:] for name in names]
-    return names, provinces, LabelSet.from_labels("province", provinces, provinces)
+    return names, provinces, LabelSet.from_labels("province", provinces, provinces, labelling)
 
 
 def _real(label_ids: tuple[int, ...] | None) -> list[str]:

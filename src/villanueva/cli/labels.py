@@ -29,7 +29,10 @@ def run(args) -> int:
     for name in labels.names:
         print(f"  {name:{width}}  {count[name]:5,}")
     if labels.groups:
-        print(f"{len(labels.groups)} communities, each a --label too (training names, its {labels.kind}s):")
+        print(
+            f"{len(labels.groups)} {labels.group_kind} groups, each a --label too "
+            f"(training names, its {labels.kind}s):"
+        )
         for group, members in labels.groups.items():
             print(f"  {group:{width}}  {sum(count[m] for m in members):5,}  {', '.join(members)}")
     return 0

@@ -9,15 +9,14 @@ import csv
 import errno
 import io
 import sys
-from dataclasses import dataclass
-from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from villanueva.data.clean import clean_name
-from villanueva.data.labels import EMBEDDED_LABELS, community_of, official_province
+from villanueva.data.embedded import EMBEDDED, read_embedded
+from villanueva.data.labels import Labelling, LabelSet
 from villanueva.errors import UserError, parameter, quoted
 
-EMBEDDED = "embedded:municipios"
 MAX_NAME_LENGTH = 200  # characters of a cleaned name: longer is text, not a name
 # Lines of names typed or piped in (score --file, sample --exclude): bounds far above any list of
 # names (the 8,133 municipalities are 130 KB), reached at once by a stream that is not one.
@@ -31,28 +30,39 @@ class Corpus:
     names: list[str]
     source: str
     labels: list[str] | None = None
+    labelling: Labelling = Labelling()  # the groups the labels form, and their other names
+
+    def label_set(self, kind: str, train_labels: list[str]) -> LabelSet:
+        """The labels a run conditioned on this corpus learns, counted on its training names."""
+        return LabelSet.from_labels(kind, self.labels, train_labels, self.labelling)
 
     def __len__(self) -> int:
         return len(self.names)
 
 
 def load_corpus(
-    path: str | None = None, column: str | None = None, keep_accents: bool = False, label: str | None = None
+    path: str | None = None,
+    column: str | None = None,
+    keep_accents: bool = False,
+    label: str | None = None,
+    group: str | None = None,
 ) -> Corpus:
     """Load and clean names: the embedded municipalities when `path` is None, else a file.
 
     A `column` makes the file a CSV; otherwise it holds one name per line (makemore's format).
     `label` chooses each name's label: for the embedded list, province or community; for a CSV,
-    the column that holds them. Without it the embedded list keeps its provinces as labels, which a
-    run ignores.
+    the column that holds them, and `group` the column that groups those labels (a country's
+    continent). Without it the embedded list keeps its provinces as labels, which a run ignores.
     """
+    labelling = Labelling()
     if path is None:
         if column is not None:
             raise UserError(
                 f"{parameter('column')} needs {parameter('data')}: "
                 "the embedded list has no columns to choose from"
             )
-        raws, labels, source = read_embedded(label)
+        raws, labels, labelling = read_embedded(label)
+        source = EMBEDDED
     else:
         text = _read_text(Path(path))
         if column is None and Path(path).suffix.lower() in (".csv", ".tsv"):
@@ -68,9 +78,9 @@ def load_corpus(
                 )
             raws, labels = text.splitlines(), None
         else:
-            raws, labels = _csv_columns(text, column, label, path)
+            raws, labels, labelling = _csv_columns(text, column, label, group, path)
         source = str(path)
-    return _cleaned(raws, labels, source, keep_accents)
+    return replace(_cleaned(raws, labels, source, keep_accents), labelling=labelling)
 
 
 def read_name_lines(path: str, what: str = "names file") -> list[str]:
@@ -125,21 +135,6 @@ def _cleaned(raws: list[str], labels: list[str] | None, source: str, keep_accent
     names = [name for name, _ in kept]
     kept_labels = [labels[i] for _, i in kept] if labels is not None else None
     return Corpus(names, source, kept_labels)
-
-
-def read_embedded(label: str | None) -> tuple[list[str], list[str], str]:
-    """The municipalities shipped by the `busca-municipio` package, as `Province;Name` lines."""
-    if label not in (None, *EMBEDDED_LABELS):
-        raise UserError(
-            f"the embedded list can be conditioned on {' or '.join(EMBEDDED_LABELS)}, not {label!r} "
-            f"(for your own CSV, use {parameter('data')} FILE {parameter('column')} NAMES "
-            f"{parameter('label_column')} LABELS)"
-        )
-    text = resources.files("busca_municipio").joinpath("municipios.txt").read_text(encoding="utf-8")
-    rows = [line.split(";", 1) for line in text.splitlines() if ";" in line]
-    provinces = [official_province(province) for province, _ in rows]
-    labels = [community_of(province) for province in provinces] if label == "community" else provinces
-    return [name for _, name in rows], labels, EMBEDDED
 
 
 def _read_text(path: Path) -> str:
@@ -202,27 +197,48 @@ def _csv_header(text: str, path: str | Path) -> list[str]:
 
 
 def _csv_columns(
-    text: str, column: str, label_column: str | None, path: str | Path
-) -> tuple[list[str], list[str] | None]:
-    """The names of `column` and, if asked for, the labels of `label_column`, row by row."""
+    text: str, column: str, label_column: str | None, group_column: str | None, path: str | Path
+) -> tuple[list[str], list[str] | None, Labelling]:
+    """The names of `column` and, if asked for, the labels of `label_column`, row by row, with the
+    groups of `group_column` they form."""
     try:
         rows = _rows(text)
         header = next(rows, None)
         if header is None:
             raise UserError(f"{path} is empty")
-        for wanted in (column, label_column):
+        for wanted in (column, label_column, group_column):
             if wanted is not None and wanted not in header:
                 raise UserError(f"{path} has no column {wanted!r} (columns: {_listed(header)})")
             if wanted is not None and header.count(wanted) > 1:
                 raise UserError(
                     f"{path} has {header.count(wanted)} columns named {wanted!r}; rename all but one"
                 )
-        index, rows = header.index(column), _full_rows(rows, len(header), path)
+        index, rows = header.index(column), list(_full_rows(rows, len(header), path))
         if label_column is None:
-            return [row[index] for _, row in rows], None
-        return _labelled(rows, index, header.index(label_column), label_column, path)
+            return [row[index] for _, row in rows], None, Labelling()
+        names, labels = _labelled(rows, index, header.index(label_column), label_column, path)
+        if group_column is None:
+            return names, labels, Labelling()
+        groups = _labelled(rows, index, header.index(group_column), group_column, path)[1]
+        return names, labels, _grouping(labels, groups, [line for line, _ in rows], group_column, path)
     except csv.Error as error:
         raise UserError(f"{path} is not a readable CSV file: {error}") from None
+
+
+def _grouping(labels: list[str], groups: list[str], lines: list[int], group_column: str, path) -> Labelling:
+    """The groups the labels form; a label given two groups is a UserError naming both lines."""
+    group_of: dict[str, tuple[str, int]] = {}
+    for label, group, line in zip(labels, groups, lines):
+        first, first_line = group_of.setdefault(label, (group, line))
+        if first != group:
+            raise UserError(
+                f"{path}: {quoted(label)} is in {group_column} {quoted(first)} on line {first_line} "
+                f"and {quoted(group)} on line {line}; each label belongs to one group"
+            )
+    members: dict[str, list[str]] = {}
+    for label, (group, _) in sorted(group_of.items()):
+        members.setdefault(group, []).append(label)
+    return Labelling(group_column, dict(sorted(members.items())))
 
 
 def _full_rows(reader, width: int, path):

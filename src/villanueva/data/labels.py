@@ -1,11 +1,11 @@
 """Labels: a category per name (a province, an autonomous community, any CSV column), and the set
 of labels a conditioned run knows.
 
-The embedded list gives each municipality its province. The package it comes from spells some of
-them the way a sorted index does ("Coruña, A", "lerida"); they are renamed to their official names
-here, and each province belongs to one of Spain's 19 autonomous communities and cities (Ceuta and
-Melilla included). Labels are matched as a person types them: without regard to accents, case,
-hyphens or extra spaces ("a coruna" is "A Coruña"), and a few common other names are accepted.
+A source may say more about its labels (`Labelling`): the larger groups they form, which can be
+sampled from and guessed by like a label (the embedded list's provinces form communities, a CSV's
+`group_column` groups its labels), and other names people use for them. Labels are matched as a
+person types them: without regard to accents, case, hyphens or extra spaces ("a coruna" is
+"A Coruña"), and through those other names.
 """
 
 import difflib
@@ -16,82 +16,22 @@ import numpy as np
 
 from villanueva.errors import UserError
 
-# The names of the embedded list that are not the official ones.
-OFFICIAL_PROVINCE = {
-    "Balears, Illes": "Illes Balears",
-    "Coruña, A": "A Coruña",
-    "Palmas, Las": "Las Palmas",
-    "Rioja, La": "La Rioja",
-    "lerida": "Lleida",
-}
-
-COMMUNITIES = {
-    "Andalucía": ["Almería", "Cádiz", "Córdoba", "Granada", "Huelva", "Jaén", "Málaga", "Sevilla"],
-    "Aragón": ["Huesca", "Teruel", "Zaragoza"],
-    "Canarias": ["Las Palmas", "Santa Cruz de Tenerife"],
-    "Cantabria": ["Cantabria"],
-    "Castilla y León": [
-        "Ávila",
-        "Burgos",
-        "León",
-        "Palencia",
-        "Salamanca",
-        "Segovia",
-        "Soria",
-        "Valladolid",
-        "Zamora",
-    ],
-    "Castilla-La Mancha": ["Albacete", "Ciudad Real", "Cuenca", "Guadalajara", "Toledo"],
-    "Cataluña": ["Barcelona", "Girona", "Lleida", "Tarragona"],
-    "Ceuta": ["Ceuta"],
-    "Comunidad de Madrid": ["Madrid"],
-    "Comunidad Foral de Navarra": ["Navarra"],
-    "Comunitat Valenciana": ["Alicante", "Castellón", "Valencia"],
-    "Extremadura": ["Badajoz", "Cáceres"],
-    "Galicia": ["A Coruña", "Lugo", "Ourense", "Pontevedra"],
-    "Illes Balears": ["Illes Balears"],
-    "La Rioja": ["La Rioja"],
-    "Melilla": ["Melilla"],
-    "País Vasco": ["Álava", "Bizkaia", "Gipuzkoa"],
-    "Principado de Asturias": ["Asturias"],
-    "Región de Murcia": ["Murcia"],
-}
-COMMUNITY_OF = {province: community for community, provinces in COMMUNITIES.items() for province in provinces}
-
-# Other names people use, in Spanish or in the regions' own languages.
-ALIASES = {
-    "Alacant": "Alicante",
-    "Araba": "Álava",
-    "Baleares": "Illes Balears",
-    "Castelló": "Castellón",
-    "Catalunya": "Cataluña",
-    "Euskadi": "País Vasco",
-    "Gerona": "Girona",
-    "Guipúzcoa": "Gipuzkoa",
-    "La Coruña": "A Coruña",
-    "Lérida": "Lleida",
-    "Orense": "Ourense",
-    "València": "Valencia",
-    "Vizcaya": "Bizkaia",
-}
-
-EMBEDDED_LABELS = ("province", "community")  # what the embedded list can be conditioned on
-
-
-def official_province(name: str) -> str:
-    return OFFICIAL_PROVINCE.get(name, name)
-
-
-def community_of(province: str) -> str:
-    """The autonomous community of a province, given by its official name."""
-    return COMMUNITY_OF[province]
-
 
 def folded(text: str) -> str:
     """How labels are compared: no accents, no case, hyphens as spaces, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(plain.casefold().replace("-", " ").split())
+
+
+@dataclass(frozen=True)
+class Labelling:
+    """What a source says about its labels beyond each name's own: the larger groups they form, of
+    one kind (the embedded list's provinces form communities), and other names people use for them."""
+
+    group_kind: str | None = None
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # another name -> the label's or group's
 
 
 @dataclass(frozen=True)
@@ -103,15 +43,25 @@ class LabelSet:
     names: list[str]  # in alphabetical order (accents aside); a label's id is its position
     counts: list[int]  # training names per label
     groups: dict[str, list[str]] = field(default_factory=dict)
+    group_kind: str | None = None  # what the groups are (community), which guess can sum by
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_labels(cls, kind: str, all_labels: list[str], train_labels: list[str]) -> "LabelSet":
+    def from_labels(
+        cls, kind: str, all_labels: list[str], train_labels: list[str], labelling: Labelling = Labelling()
+    ) -> "LabelSet":
         names = sorted(set(all_labels), key=lambda name: (folded(name), name))
         counts = dict.fromkeys(names, 0)
         for label in train_labels:
             counts[label] += 1
-        groups = _communities(names) if kind == "province" else {}
-        return cls(kind, names, list(counts.values()), groups)
+        # The groups whose members are all labels here (all of them, for the embedded list).
+        groups = {
+            group: members
+            for group, members in labelling.groups.items()
+            if all(member in counts for member in members)
+        }
+        group_kind = labelling.group_kind if groups else None
+        return cls(kind, names, list(counts.values()), groups, group_kind, labelling.aliases)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -144,7 +94,7 @@ class LabelSet:
             return self.ids(self.groups[text])
         wanted = folded(text)
         wanted = folded(
-            next((official for alias, official in ALIASES.items() if folded(alias) == wanted), text)
+            next((official for alias, official in self.aliases.items() if folded(alias) == wanted), text)
         )
         matches = [name for name in [*self.names, *self.groups] if folded(name) == wanted]
         if len(matches) > 1:
@@ -164,7 +114,14 @@ class LabelSet:
         return f"this model knows {len(self)} {self.kind} labels"
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "labels": self.names, "counts": self.counts, "groups": self.groups}
+        return {
+            "kind": self.kind,
+            "labels": self.names,
+            "counts": self.counts,
+            "groups": self.groups,
+            "group_kind": self.group_kind,
+            "aliases": self.aliases,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "LabelSet":
@@ -172,14 +129,6 @@ class LabelSet:
         if len(names) != len(counts) or not names:
             raise ValueError("labels and counts differ in length, or there are no labels")
         groups = {str(group): [str(label) for label in labels] for group, labels in data["groups"].items()}
-        return cls(str(data["kind"]), names, counts, groups)
-
-
-def _communities(provinces: list[str]) -> dict[str, list[str]]:
-    """The communities whose provinces are all known labels (all of them, for the embedded list)."""
-    known = set(provinces)
-    return {
-        community: members
-        for community, members in COMMUNITIES.items()
-        if all(member in known for member in members)
-    }
+        group_kind = None if data["group_kind"] is None else str(data["group_kind"])
+        aliases = {str(alias): str(name) for alias, name in data["aliases"].items()}
+        return cls(str(data["kind"]), names, counts, groups, group_kind, aliases)

@@ -4,7 +4,7 @@ are labelled with."""
 from dataclasses import dataclass
 
 from villanueva.data.corpus import Corpus, load_corpus
-from villanueva.data.labels import EMBEDDED_LABELS
+from villanueva.data.embedded import EMBEDDED_LABELS
 from villanueva.data.split import NOTEBOOK_SEED
 from villanueva.errors import UserError, parameter
 from villanueva.schema import check, setting
@@ -34,6 +34,12 @@ class DataOptions:
         "with a CSV `data` file: learn names by the labels in this column, as `condition` does",
         metavar="NAME",
     )
+    group_column: str | None = setting(
+        None,
+        "with `label_column`: a CSV column that groups the labels (a country's continent), each "
+        "label in one group, which samples and guesses can ask for as a label (`by`)",
+        metavar="NAME",
+    )
 
     def __post_init__(self):
         check(self)
@@ -47,6 +53,10 @@ class DataOptions:
                 f"{parameter('label_column')} needs {parameter('data')} FILE.csv "
                 f"(the embedded list: {parameter('condition')} province)"
             )
+        if self.group_column is not None and self.label_column is None:
+            raise UserError(
+                f"{parameter('group_column')} groups the labels of {parameter('label_column')}; give it"
+            )
 
     @property
     def label(self) -> str | None:
@@ -58,4 +68,4 @@ class DataOptions:
         return self.label is not None
 
     def load(self) -> Corpus:
-        return load_corpus(self.data, self.column, self.keep_accents, self.label)
+        return load_corpus(self.data, self.column, self.keep_accents, self.label, self.group_column)

@@ -109,10 +109,10 @@ def guess_run(run: Run, names: list[str], guessing: Guessing = Guessing()) -> li
 def _grouped(labels: LabelSet, posteriors: np.ndarray, by: str | None) -> tuple[list[str], np.ndarray]:
     if by is None or by == labels.kind:
         return labels.names, posteriors
-    if not labels.groups or by != "community":
+    if by != labels.group_kind:
         raise UserError(
             f"a {labels.kind} run can only guess by {labels.kind}"
-            + (" or community" if labels.groups else "")
+            + (f" or {labels.group_kind}" if labels.group_kind else "")
         )
     groups = list(labels.groups)
     member_of = np.zeros((len(labels), len(groups)), dtype=posteriors.dtype)
