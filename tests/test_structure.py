@@ -36,7 +36,10 @@ OUTSIDE_THE_FLOW = {"__init__", "__main__"}  # the package's face and its entry 
 # install that may lack what trains them.
 KEPT_APART = {"inference": {"training"}}
 # The kinds and what only one kind has; `max_length` is part of the interface every model answers.
-KIND_NAMES = {"WindowModel", "WholeNameModel", "CountedModel", "block_size", "empty_cache"}
+KIND_NAMES = {"WindowModel", "WholeNameModel", "block_size", "empty_cache"}
+# Asking a tensor its number of dimensions outside models/ is asking a batch which kind made it
+# (targets (N,) or (N, T)); only parameters, named `p` or `weight`, may be (matrices against biases).
+SHAPE_QUESTIONS = {"dim", "ndim"}
 
 
 def stage_of(module: str) -> int:
@@ -109,6 +112,20 @@ def test_only_the_models_package_knows_model_kinds(path):
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     } - {"block_size"}
     assert not used & KIND_NAMES, f"{module_name(path)} looks at model kinds: {used & KIND_NAMES}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in sources() if module_name(p).split(".")[0] != "models"], ids=module_name
+)
+def test_no_kind_is_told_by_a_tensor_shape_outside_the_models(path):
+    asked = [
+        f"{ast.unparse(node.value)}.{node.attr} (line {node.lineno})"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in SHAPE_QUESTIONS
+        and not (isinstance(node.value, ast.Name) and node.value.id in {"p", "weight"})
+    ]
+    assert not asked, f"{module_name(path)} tells a batch's kind by its shape: {asked}"
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.__name__)

@@ -11,7 +11,7 @@ from torch import nn
 from villanueva.diagnostics.hooks import Captured, capture
 from villanueva.errors import UserError
 from villanueva.inference.steps import NON_FINITE
-from villanueva.training import batch_loss
+from villanueva.models.loss import batch_loss
 from villanueva.training.examples import IGNORED
 
 SATURATED = 0.97  # |tanh| above this counts as saturated: tanh' = 1 - t^2 < 0.06 there
@@ -106,7 +106,9 @@ def take_snapshot(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor)
 
 
 def _rows(tensor: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
-    """(examples, neurons); for a whole-name model, only the positions the loss scores."""
+    """(rows, neurons) of a layer's output. A layer with one row per prediction (a window model's
+    examples, a whole-name model's positions) keeps the rows the loss scores, padding dropped; one
+    with several rows per example (WaveNet's pairs of the context) keeps them all."""
     rows = tensor.reshape(-1, tensor.shape[-1]).float()
     return rows[scored] if len(rows) == len(scored) else rows
 
