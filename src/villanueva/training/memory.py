@@ -32,7 +32,9 @@ def weight_bytes(model: nn.Module) -> int:
 
 def activations_per_position(model: nn.Module) -> int:
     """Floats a layer writes per position of an example, summed over the layers (high: a window
-    model's later layers run once per example, not once per position)."""
+    model's later layers run once per example, not once per position). A layer with weights it
+    does not know how to count is a TypeError, so that a new model's layer cannot be left out of
+    the estimate unnoticed (tests/test_models.py builds every registered model through this)."""
     widths = 0
     for module in model.modules():
         if isinstance(module, nn.GRU):
@@ -40,10 +42,18 @@ def activations_per_position(model: nn.Module) -> int:
         elif isinstance(module, nn.Embedding):
             widths += module.embedding_dim
         elif not list(module.children()):
-            weight = getattr(module, "weight", None)
-            if isinstance(weight, torch.Tensor) and weight.dim() == 2:
-                widths += max(weight.shape)  # a Linear's output, one way round or the other
+            widths += _leaf_width(module)
     return widths
+
+
+def _leaf_width(module: nn.Module) -> int:
+    shapes = {name: p.shape for name, p in module.named_parameters(recurse=False)}
+    weight = shapes.get("weight")
+    if weight is not None and len(weight) == 2:
+        return max(weight)  # a Linear's output, one way round or the other
+    if all(len(shape) == 1 for shape in shapes.values()):
+        return 0  # no weights, or a normalisation's scales and shifts: it writes in place of its input
+    raise TypeError(f"the memory estimate does not know {type(module).__name__} ({shapes})")
 
 
 def training_bytes(model, names: list[str], batch_size: int) -> int:
