@@ -57,7 +57,8 @@ def main() -> None:
             flush=True,
         )
     if args.study:
-        from villanueva.tune import load_study, study_url
+        from villanueva.report import study_url
+        from villanueva.tune import load_study
 
         study = load_study(study_url(args.study))
         trial = study.best_trial

@@ -477,7 +477,7 @@ def test_a_vanishing_top_p_or_temperature_draws_the_likeliest_names(cli, option)
 
 
 def test_a_database_password_never_shows():
-    from villanueva.tune import _first_line, masked
+    from villanueva.tune.study import _first_line, masked
 
     url = "postgresql://vn:s3cret@db.example:5432/studies"
     assert masked(url) == "postgresql://vn:***@db.example:5432/studies"

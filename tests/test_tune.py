@@ -1,6 +1,8 @@
-"""`villanueva tune`: trials are runs, the study continues, processes share it, kills leave no trial
-running, the best is a command (and a preset) that trains to the same loss; errors are one line."""
+"""`villanueva tune`: trials are runs, the study continues, processes share it (SQLite, and PostgreSQL
+when there is one), a killed trial is failed, the best is a command (and a preset) that trains to
+the same loss; errors are one line."""
 
+import contextlib
 import json
 import os
 import shlex
@@ -8,14 +10,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import optuna
 import pytest
 
+from villanueva.cli.tune import parse_duration
+from villanueva.report import study_url
 from villanueva.runs.run import CHECKPOINT, METRICS
-from villanueva.tune import load_study, parse_duration, study_url
+from villanueva.tune import load_study
 
-from helpers import NOTEBOOK_CSV, one_line
+from helpers import NOTEBOOK_CSV, ONE_THREAD, TINY_NAMES, one_line, villanueva
 
 TUNE = [sys.executable, "-m", "villanueva", "tune"]
 
@@ -112,7 +118,7 @@ def test_jobs_run_trials_side_by_side(names_file, tmp_path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
-def test_a_killed_tune_leaves_no_trial_running_and_continues(names_file, tmp_path, signum):
+def test_a_killed_tunes_trial_is_failed_and_the_study_continues(names_file, tmp_path, signum):
     out = tmp_path / "killed"
     command = [*TUNE, "--data", str(names_file), "--model", "mlp", "--out", str(out), "--threads", "1"]
     process = subprocess.Popen(
@@ -131,9 +137,58 @@ def test_a_killed_tune_leaves_no_trial_running_and_continues(names_file, tmp_pat
         assert "continue the study" in process.stderr.read().decode()
     again = subprocess.run([*command, "--trials", "1"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
+    if signum == signal.SIGKILL:
+        # Its process could not fail it: its heartbeat stopped, which any tune of the study reads as
+        # death once the grace period is over (a reader of one second's grace stands in for that).
+        assert trials(out)[1].state.name == "RUNNING"
+        url = study_url(str(out / "study.db"))
+        impatient = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=1)
+        optuna.storages.fail_stale_trials(optuna.load_study(study_name="villanueva", storage=impatient))
     study = trials(out)
     assert study[1].state.name == "FAIL" and not any(t.state.name == "RUNNING" for t in study)
     assert study[-1].state.is_finished() and study[-1].number >= 2
+
+
+POSTGRES = os.environ.get("VILLANUEVA_TEST_POSTGRES")  # a database URL; .ci/run starts one
+
+
+@pytest.mark.skipif(not POSTGRES, reason="VILLANUEVA_TEST_POSTGRES names no PostgreSQL database")
+def test_machines_share_a_postgresql_study_and_another_continues_it(tmp_path):
+    """The README's "several machines" command, run in two folders at once (as on two machines),
+    then in a third."""
+    study = f"places-{uuid.uuid4().hex[:12]}"
+    command = f"tune --storage {POSTGRES} --study {study} --data places.txt --model mlp --trials 3"
+    machines = [tmp_path / f"machine-{i}" for i in range(3)]
+    for machine in machines:
+        machine.mkdir()
+        (machine / "places.txt").write_text("\n".join(TINY_NAMES) + "\n", encoding="utf-8")
+
+    def tune_on(machine):
+        return subprocess.Popen(
+            villanueva(*shlex.split(command)), cwd=machine, stderr=subprocess.PIPE, text=True, env=ONE_THREAD
+        )
+
+    def finished(process):
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+
+    try:
+        together = [tune_on(machine) for machine in machines[:2]]
+        for process in together:
+            finished(process)
+        shared = load_study(POSTGRES, study).trials
+        # Each counts 3 trials from the study it found: 3 in all, or more if one started late.
+        assert len(shared) >= 3 and [t.number for t in shared] == list(range(len(shared)))
+        assert all(t.state.is_finished() for t in shared)
+        later = tune_on(machines[2])
+        finished(later)
+        continued = load_study(POSTGRES, study).trials
+        assert [t.number for t in continued] == list(range(len(shared) + 3))
+        assert all(t.state.is_finished() for t in continued)
+        assert {t.user_attrs["pid"] for t in continued[len(shared) :]} == {later.pid}
+    finally:
+        with contextlib.suppress(KeyError):  # no such study: the first tune failed before making it
+            optuna.delete_study(study_name=study, storage=POSTGRES)
 
 
 def test_durations():

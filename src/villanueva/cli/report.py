@@ -28,9 +28,9 @@ def add(commands):
 
 
 def run(args) -> int:
-    from villanueva.report import report, write_report
+    from villanueva.report import is_study, report, study_url, trials_table, write_report
     from villanueva.runs.run import check_new_file
-    from villanueva.tune import is_study, load_study, study_url, trials_table
+    from villanueva.tune import load_study
 
     if any(map(is_study, args.runs)):
         if len(args.runs) > 1:

@@ -1,5 +1,6 @@
 """`villanueva tune`: search for the best settings for a list with Optuna; print them as a command."""
 
+import math
 import signal
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ ALL = "all"
 
 
 def add(commands):
-    from villanueva.tune import SPACES
+    from villanueva.tune import spaces
 
     parser = commands.add_parser(
         "tune",
@@ -26,14 +27,16 @@ def add(commands):
     parser.add_argument(
         "--model",
         default=ALL,
-        choices=[*SPACES, ALL],
+        choices=[*spaces(), ALL],
         help=f"the model family to search, or all of them (default {ALL})",
     )
     parser.add_argument(
         "--trials", type=int, metavar="N", help="trials to add to the study (default: no limit)"
     )
     parser.add_argument("--timeout", metavar="TIME", help="stop after TIME (90s, 30m, 2h, 1h30m), trials too")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="trials at a time (processes)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="processes that search the study at once (default 1)"
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("runs/tune"), metavar="DIR", help="default runs/tune"
     )
@@ -52,7 +55,7 @@ def add(commands):
 
 def run(args) -> int:
     from villanueva.training import TrainingInterrupted
-    from villanueva.tune import SPACES, TuneRequest, best_settings, masked, parse_duration, tune
+    from villanueva.tune import TuneRequest, best_settings, masked, spaces, tune
 
     if args.trials is None and args.timeout is None:
         raise UserError("give --trials N or --timeout TIME (or both): a search has no end of its own")
@@ -62,7 +65,7 @@ def run(args) -> int:
         raise UserError(f"--write-preset {args.write_preset} exists; choose a new file")
     request = TuneRequest(
         build(DataOptions, args),
-        tuple(SPACES) if args.model == ALL else (args.model,),
+        tuple(spaces()) if args.model == ALL else (args.model,),
         args.out,
         args.storage,
         args.study,
@@ -91,6 +94,24 @@ def run(args) -> int:
         files.write_json(args.write_preset, chosen.to_json())
         print(f"preset written to {args.write_preset}: villanueva train --preset {args.write_preset}")
     return 0
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90", "90s", "30m", "2h", "1h30m" or "1.5h"; anything else is a UserError."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    rest, seconds = text.strip().lower(), 0.0
+    try:
+        if rest and rest[-1].isdigit():
+            rest += "s"
+        while rest:
+            number = len(rest) - len(rest.lstrip("0123456789."))
+            value, unit, rest = float(rest[:number]), units[rest[number]], rest[number + 1 :]
+            seconds += value * unit
+    except (ValueError, KeyError, IndexError):
+        raise UserError(f"--timeout {text!r} is not a duration (e.g. 90s, 30m, 2h, 1h30m)") from None
+    if not 0 < seconds < math.inf:
+        raise UserError(f"--timeout must be positive, got {text!r}")
+    return seconds
 
 
 def print_trial(trial) -> None:
