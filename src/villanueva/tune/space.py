@@ -1,56 +1,13 @@
-"""The search spaces: what each model's trials may be trained with, drawn by Optuna's TPE."""
+"""The search spaces: what each model's trials may be trained with, drawn by Optuna's TPE. Each
+model's spec declares its own (models/specs/<name>.py, in models/spec.py's form); a model whose
+spec has none is not tuned."""
 
-# name -> (kind, low, high) for numbers (log-uniform when the range spans a factor of 4 or more),
-# or a list to choose from. Training settings and model options side by side; lengths in epochs,
-# so that a space fits a list of any size.
-WINDOW_TRAINING = {  # after lr and batch_size (in characters), in the order they are drawn
-    "weight_decay": [0.0, 1e-3, 1e-2, 1e-1],
-    "epochs": ("float", 5.0, 40.0),
-}
-WHOLE_NAME_TRAINING = {  # batches of names, about 13 characters each here
-    "batch_size": [16, 32, 64],
-    "weight_decay": [0.0, 1e-3, 1e-2, 1e-1],
-    "epochs": ("float", 15.0, 45.0),
-}
-SPACES = {
-    "mlp": {
-        "block_size": ("int", 3, 8),
-        "emb_dim": [8, 16, 24, 32],
-        "hidden": ("int", 100, 800),
-        "lr": ("float", 2e-3, 3e-2),
-        "batch_size": [128, 256, 512],
-        **WINDOW_TRAINING,
-    },
-    "wavenet": {
-        "block_size": [8, 16],
-        "emb_dim": [10, 16, 24],
-        "hidden": ("int", 64, 256),
-        "lr": ("float", 2e-3, 3e-2),
-        "batch_size": [64, 128, 256],
-        **WINDOW_TRAINING,
-    },
-    "gru": {
-        "emb_dim": [16, 32, 64],
-        "hidden": ("int", 128, 512),
-        "layers": ("int", 1, 2),
-        "dropout": ("float", 0.1, 0.5),
-        "lr": ("float", 1e-3, 1e-2),
-        **WHOLE_NAME_TRAINING,
-    },
-    "transformer": {
-        "emb_dim": [32, 64, 96, 128],
-        "heads": [2, 4],
-        "blocks": ("int", 1, 4),
-        "dropout": ("float", 0.0, 0.3),
-        "lr": ("float", 1e-3, 6e-3),
-        **WHOLE_NAME_TRAINING,
-    },
-}
+from villanueva.models import MODELS
 
 
 def spaces() -> dict[str, dict]:
     """Each tunable model's search space, by the model's name."""
-    return SPACES
+    return {name: spec.space for name, spec in MODELS.items() if spec.space is not None}
 
 
 def draw(trial, model: str) -> dict:
