@@ -25,6 +25,7 @@ from torch import nn
 
 from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
+from villanueva.signals import StopAtStep
 from villanueva.training.batchnorm import batchnorm_layers
 from villanueva.training.checkpoint import (
     Checkpoint,
@@ -44,11 +45,6 @@ PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
 DIVERGED = 10  # a loss this many times the untrained model's means training has diverged
 
 OnProgress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
-
-
-STOPPING_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 class TrainingInterrupted(Exception):
@@ -159,7 +155,7 @@ class _Loop:
             self._start()
         start = time.perf_counter() - progress.seconds
         self.trainee.model.train()
-        with _StopOnSignals() as stop:
+        with StopAtStep() as stop:
             # Whether to stop early follows from the history, so a resumed run stops where it would have.
             while progress.step < self.config.steps and not self._out_of_patience():
                 self.losses[progress.step - progress.last_validated] = self._step()
@@ -280,32 +276,6 @@ class _Loop:
         progress.pending_losses = self._pending_losses()
         progress.pending_update_ratios = self.update_ratios.waiting(progress.last_validated, progress.step)
         return save_state(self.trainee, progress)
-
-
-class _StopOnSignals:
-    """While active, Ctrl-C (SIGINT), SIGTERM and SIGHUP (kill, a batch scheduler, a closed
-    terminal) set `signum`, for the loop to stop after the current step and save a checkpoint
-    instead of being killed mid-update; a second signal interrupts at once."""
-
-    def __enter__(self):
-        self.signum = None
-        self.previous = {}
-        try:
-            for signum in STOPPING_SIGNALS:
-                self.previous[signum] = signal.getsignal(signum)
-                signal.signal(signum, self._received)
-        except ValueError:  # not the main thread: leave the signals alone
-            self.previous = {}
-        return self
-
-    def _received(self, signum, frame):
-        self.signum = signum
-        for other in STOPPING_SIGNALS:  # the next one is handled as it was before
-            signal.signal(other, self.previous.get(other, signal.default_int_handler))
-
-    def __exit__(self, *exc_info):
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
