@@ -18,7 +18,7 @@ from villanueva.runs import files
 from villanueva.runs.run import check_new_file
 from villanueva.training import TrainConfig, check_trainable, optimisation_step
 from villanueva.training.config import MAX_STEPS
-from villanueva.training.trainer import build_optimizer
+from villanueva.training.optimizer import build_optimizer
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
 DIVERGED = 4.0  # stop once the smoothed loss is this many times its lowest value

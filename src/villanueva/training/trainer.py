@@ -38,6 +38,7 @@ from villanueva.training.checkpoint import (
 from villanueva.training.config import TrainConfig
 from villanueva.training.distributed import Ranks
 from villanueva.training.loss import initial_loss, split_loss
+from villanueva.training.optimizer import build_optimizer, build_schedule
 from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
 from villanueva.training.step import optimisation_step
 
@@ -138,7 +139,7 @@ class _Loop:
         self.trainee = Trainee(
             model,
             optimizer,
-            torch.optim.lr_scheduler.LambdaLR(optimizer, config.lr_factor),
+            build_schedule(optimizer, config),
             torch.Generator().manual_seed(config.seed),
         )
         self.progress = Progress(cursor=len(self.targets), best_state=_cloned_state(model))
@@ -276,17 +277,3 @@ class _Loop:
         progress.pending_losses = self._pending_losses()
         progress.pending_update_ratios = self.update_ratios.waiting(progress.last_validated, progress.step)
         return save_state(self.trainee, progress)
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """Weight decay pulls the weight matrices and embeddings towards zero; biases and the gains of
-    BatchNorm and LayerNorm (1-D) are left alone, as in nanoGPT: shrinking them only rescales."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    groups = [group for group in groups if group["params"]]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr)
-    return torch.optim.AdamW(groups, lr=config.lr)
