@@ -21,7 +21,7 @@ from villanueva.training.config import MAX_STEPS
 from villanueva.training.optimizer import build_optimizer
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
-DIVERGED = 4.0  # stop once the smoothed loss is this many times its lowest value
+BLOWN_UP_OVER_LOWEST = 4.0  # the sweep stops once the smoothed loss is this many times its lowest
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def lr_sweep(
         result.lrs.append(lr)
         result.losses.append(value)
         result.smoothed.append(average / (1 - SMOOTHING ** (step + 1)))
-        if result.smoothed[-1] > DIVERGED * min(result.smoothed):
+        if result.smoothed[-1] > BLOWN_UP_OVER_LOWEST * min(result.smoothed):
             break
     if not result.lrs:
         raise UserError(f"the loss was not finite even at lr {sweep.min_lr:g}; lower --min-lr")

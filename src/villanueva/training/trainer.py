@@ -3,12 +3,12 @@ checkpoints, resume, a NaN guard and a clean stop on Ctrl-C.
 
 Speed comes from keeping the per-step work inside torch: the examples are index tensors on the
 training device, each epoch is one `randperm`, and each step's loss is written into a tensor
-that is read back (one synchronisation) only every PROGRESS_EVERY steps and at validation.
+that is read back (one synchronisation) only every CHECK_EVERY steps and at validation.
 
 The loop reports to its caller through callbacks, so it never touches files or the terminal:
 `on_validation(record)` after each validation, `on_best(state)` when the validation loss improves,
 `on_checkpoint(checkpoint)` after each validation and on Ctrl-C, `on_progress(step, steps, record)`
-every PROGRESS_EVERY steps (record None) and after each validation.
+every CHECK_EVERY steps (record None) and after each validation.
 
 For the diagnostics, each validation record also carries the training loss per chunk of steps and,
 with `config.diagnose`, the update:data ratios measured since the last one (training/recording.py).
@@ -42,8 +42,8 @@ from villanueva.training.optimizer import build_optimizer, build_schedule
 from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
 from villanueva.training.step import optimisation_step
 
-PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
-DIVERGED = 10  # a loss this many times the untrained model's means training has diverged
+CHECK_EVERY = 100  # steps between reads of the losses: each is checked, then progress reported
+DIVERGED_OVER_INITIAL = 10  # a loss this many times the untrained model's means training diverged
 
 OnProgress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
 
@@ -161,7 +161,7 @@ class _Loop:
             while progress.step < self.config.steps and not self._out_of_patience():
                 self.losses[progress.step - progress.last_validated] = self._step()
                 progress.step += 1
-                if progress.step % PROGRESS_EVERY == 0:
+                if progress.step % CHECK_EVERY == 0:
                     self._check_finite()
                     self.callbacks.on_progress(progress.step, self.config.steps, None)
                 if progress.step % self.interval == 0 or progress.step == self.config.steps:
@@ -230,9 +230,9 @@ class _Loop:
 
     def _check_finite(self) -> None:
         """Stop at the first step whose loss is NaN, infinite or far above the untrained model's
-        (DIVERGED times it: no learning rate that works goes there), naming it."""
+        (DIVERGED_OVER_INITIAL times it: no learning rate that works goes there), naming it."""
         pending = self._pending_losses()
-        bad = ~torch.isfinite(pending) | (pending > DIVERGED * self.progress.initial_loss)
+        bad = ~torch.isfinite(pending) | (pending > DIVERGED_OVER_INITIAL * self.progress.initial_loss)
         if not bad.any():
             return
         first_bad, since = int(bad.nonzero()[0]), self.progress.last_validated
