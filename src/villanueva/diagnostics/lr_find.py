@@ -16,9 +16,10 @@ from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
 from villanueva.runs import files
 from villanueva.runs.run import check_new_file
-from villanueva.training import TrainConfig, check_trainable, optimisation_step
+from villanueva.training import TrainConfig, check_trainable
 from villanueva.training.config import MAX_STEPS
 from villanueva.training.optimizer import build_optimizer
+from villanueva.training.step import backward
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
 BLOWN_UP_OVER_LOWEST = 4.0  # the sweep stops once the smoothed loss is this many times its lowest
@@ -76,7 +77,8 @@ def lr_sweep(
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = torch.randint(len(targets), (batch_size,), generator=generator).to(targets.device)
-        loss = optimisation_step(model, optimizer, inputs[batch], targets[batch], config.grad_clip)
+        loss = backward(model, inputs[batch], targets[batch], config.grad_clip)
+        optimizer.step()
         value = loss.item()  # one synchronisation per step: the sweep must see a blow-up at once
         if not math.isfinite(value):
             break
