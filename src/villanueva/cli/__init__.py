@@ -11,6 +11,7 @@ needs it, on an install without it, is one line that says how to add it.
 """
 
 import contextlib
+import io
 import os
 import shlex
 import signal
@@ -65,7 +66,9 @@ def _command(argv: list[str] | None) -> int:
         use_threads(args.threads)
         if sys.stdout is None:  # started with `>&-`
             raise UserError("standard output is closed, so the results would be lost; send them to a file")
-        with contextlib.redirect_stdout(_Results(sys.stdout)):
+        # Under torchrun every process runs the command, and rank 0 prints for them all.
+        results = _Results(sys.stdout) if os.environ.get("RANK", "0") == "0" else io.StringIO()
+        with contextlib.redirect_stdout(results):
             code = args.command(args) or 0
             sys.stdout.flush()  # a full disk shows here, as one line, not after exit
         return code

@@ -161,7 +161,7 @@ class _Loop:
                     self._validate(time.perf_counter() - start)
                 if self.ranks.any(stop.signum is not None):
                     state.seconds = time.perf_counter() - start
-                    self.callbacks.on_checkpoint(self.checkpoint())
+                    self.callbacks.on_checkpoint(self._checkpoint())
                     raise TrainingInterrupted(state.step, stop.signum or signal.SIGTERM)
         return TrainResult(
             state.best_state,
@@ -177,7 +177,7 @@ class _Loop:
     def _start(self) -> None:
         self.state.initial_loss = initial_loss(self.state.model, self.inputs, self.targets)
         self.callbacks.on_validation({"step": 0, "initial_loss": self.state.initial_loss})
-        self.callbacks.on_checkpoint(self.checkpoint())
+        self.callbacks.on_checkpoint(self._checkpoint())
 
     def _step(self) -> None:
         """One step. Its loss is weighted by this rank's share of the batch (the whole of it in one
@@ -252,7 +252,7 @@ class _Loop:
             state.best_state = _cloned_state(state.model)
             self.callbacks.on_best(state.best_state)
         state.seconds = seconds
-        self.callbacks.on_checkpoint(self.checkpoint())
+        self.callbacks.on_checkpoint(self._checkpoint())
 
-    def checkpoint(self) -> Checkpoint:
+    def _checkpoint(self) -> Checkpoint:
         return self.state.save(self._pending_losses())
