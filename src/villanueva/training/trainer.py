@@ -147,7 +147,7 @@ class _Loop:
     def run(self) -> TrainResult:
         state, steps = self.state, self.config.steps
         if state.initial_loss is None:  # a new run, not a resumed one
-            self._start()
+            self._record_initial_loss()
         start = time.perf_counter() - state.seconds
         state.model.train()
         with StopAtStep() as stop:
@@ -174,7 +174,7 @@ class _Loop:
             state.step < steps,
         )
 
-    def _start(self) -> None:
+    def _record_initial_loss(self) -> None:
         self.state.initial_loss = initial_loss(self.state.model, self.inputs, self.targets)
         self.callbacks.on_validation({"step": 0, "initial_loss": self.state.initial_loss})
         self.callbacks.on_checkpoint(self._checkpoint())
