@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from villanueva.data import DataOptions, load_corpus
+from villanueva.data.tensors import IGNORED
 from villanueva.experiment import train_run
 from villanueva.inference import Constraints, Drawing, SampleReport, sample_names, score_names
 from villanueva.inference.graphs import full_prefix_steps, torch_steps
@@ -33,7 +34,6 @@ from villanueva.inference.score import cleaned_names
 from villanueva.models.loss import batch_loss
 from villanueva.runs import load_run
 from villanueva.training import resolve
-from villanueva.training.examples import IGNORED
 
 import notebook
 from common import median, parser, setup, synchronize, timed

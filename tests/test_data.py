@@ -9,7 +9,7 @@ import torch
 from villanueva.data import EMBEDDED, Vocab, load_corpus, split_names
 from villanueva.data.tensors import context_windows, id_dtype
 from villanueva.errors import UserError
-from villanueva.training.examples import characters
+from villanueva.training.loss import characters
 
 
 def test_embedded_default_has_29_symbols_and_provinces():

@@ -1,5 +1,6 @@
 """torchrun: two CPU processes (gloo) train like one process with the same global batch, rank 0
-alone writes the run, and an interrupted torchrun run resumes under torchrun."""
+alone writes the run and prints, every process gets the run back, and an interrupted torchrun run
+resumes under torchrun."""
 
 import json
 import os
@@ -59,6 +60,27 @@ def test_two_gloo_processes_follow_the_single_process_curve(tiny_names_file, tmp
     # hold names of different lengths, weighted by their characters, so these are comparable too.
     assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1e-4, (ours, theirs)
     assert ours[-2] < ours[0] - 0.5  # and it learned (the training loss)
+
+
+LIBRARY_SCRIPT = """
+import json, os, sys
+import villanueva as vn
+
+names, out, answers = sys.argv[1:]
+model = vn.train(names, out=out, hidden=32, steps=60, eval_every=30, batch_size=32, progress=False)
+answer = {"path": str(model.path), "val": model.result.best["val"], "names": model.sample(3, seed=1).names}
+with open(f"{answers}-{os.environ['RANK']}.json", "w") as file:
+    json.dump(answer, file)
+"""
+
+
+def test_every_process_gets_the_trained_run(tiny_names_file, tmp_path):
+    script, out, answers = tmp_path / "train.py", tmp_path / "run", tmp_path / "answer"
+    script.write_text(LIBRARY_SCRIPT)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    run([*launcher, str(script), str(tiny_names_file), str(out), str(answers)])
+    first, second = (json.loads((tmp_path / f"answer-{rank}.json").read_text()) for rank in (0, 1))
+    assert first == second and first["path"] == str(out)  # rank 1 reads the run rank 0 wrote
 
 
 def test_an_interrupted_torchrun_run_resumes_under_torchrun(tiny_names_file, tmp_path):

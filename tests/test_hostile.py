@@ -54,7 +54,7 @@ def interrupted(cli, tiny_names_file, tmp_path):
 
     def stop_after_two(self, seconds):
         original(self, seconds)
-        if len(self.progress.history) == 2:
+        if len(self.state.history) == 2:
             raise KeyboardInterrupt
 
     trainer._Loop._validate = stop_after_two

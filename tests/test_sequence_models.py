@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from villanueva.data import Vocab, load_corpus, split_names
-from villanueva.data.tensors import whole_names
+from villanueva.data.tensors import IGNORED, whole_names
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, sample, sample_names, score_names
 from villanueva.inference.graphs import full_prefix_steps, torch_steps
@@ -21,7 +21,6 @@ from villanueva.models.base import WholeNameModel, WindowModel
 from villanueva.models.loss import batch_loss
 from villanueva.runs.run import METRICS
 from villanueva.training import Callbacks, TrainConfig, initial_loss, names_loss, train
-from villanueva.training.examples import IGNORED, trimmed
 
 from helpers import assert_same_run, finish, kill_9_at_random_then_resume
 
@@ -131,7 +130,7 @@ def test_padding_never_changes_a_names_loss(name):
 def test_trimming_a_batch_keeps_its_loss(name):
     model = tiny(name)
     inputs, targets = (tensor[1:4] for tensor in model.examples(NAMES, VOCAB))  # short names
-    short_inputs, short_targets = trimmed(inputs, targets)
+    short_inputs, short_targets = model.trimmed(inputs, targets)
     assert short_targets.shape[1] == max(map(len, NAMES[1:4])) + 1 < targets.shape[1]
     torch.testing.assert_close(
         batch_loss(model(short_inputs), short_targets), batch_loss(model(inputs), targets)

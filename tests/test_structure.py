@@ -14,6 +14,7 @@ PACKAGE = Path(villanueva.__file__).parent
 STAGES = [
     "errors",
     "machine",
+    "signals",
     "schema",
     "data",
     "models",

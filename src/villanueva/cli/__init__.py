@@ -5,41 +5,19 @@ which calls the library and prints; adding a command is one module and one line 
 (`commands.py`). Option groups that several commands share live in `options.py`.
 
 This module imports nothing heavy at the top: what a command needs loads inside `main`, where
-Ctrl-C, SIGTERM and SIGHUP are already one line and a conventional exit status, even during
-start-up. Sampling, scoring and guessing never load torch; a command that needs it, on an install
-without it, is one line that says how to add it.
+Ctrl-C, SIGTERM and SIGHUP (villanueva/signals.py) are already one line and a conventional exit
+status, even during start-up. Sampling, scoring and guessing never load torch; a command that
+needs it, on an install without it, is one line that says how to add it.
 """
 
 import contextlib
+import io
 import os
 import shlex
 import signal
 import sys
 
-STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
-
-
-class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP (kill, a batch scheduler, a closed terminal), handled as Ctrl-C is."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _stop(signum, frame):
-    raise Stopped(signum)
-
-
-def _handle(signums) -> dict:
-    """Make each signal raise Stopped; returns the handlers it replaced (none outside the main thread)."""
-    previous = {}
-    for signum in signums:
-        try:
-            previous[signum] = signal.signal(signum, _stop)
-        except ValueError:  # not the main thread, where only the main thread may set handlers
-            break
-    return previous
+from villanueva.signals import stopping
 
 
 class _Results:
@@ -71,9 +49,13 @@ class _Results:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with stopping():  # Ctrl-C, SIGTERM and SIGHUP raise Stopped, a KeyboardInterrupt, from here on
+        return _command(argv)
+
+
+def _command(argv: list[str] | None) -> int:
     from villanueva.errors import UserError, flag
 
-    previous = _handle(STOPPING_SIGNALS)
     args = None
     try:
         from villanueva.cli.commands import build_parser
@@ -84,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         use_threads(args.threads)
         if sys.stdout is None:  # started with `>&-`
             raise UserError("standard output is closed, so the results would be lost; send them to a file")
-        with contextlib.redirect_stdout(_Results(sys.stdout)):
+        # Under torchrun every process runs the command, and rank 0 prints for them all.
+        results = _Results(sys.stdout) if os.environ.get("RANK", "0") == "0" else io.StringIO()
+        with contextlib.redirect_stdout(results):
             code = args.command(args) or 0
             sys.stdout.flush()  # a full disk shows here, as one line, not after exit
         return code
@@ -107,6 +91,3 @@ def main(argv: list[str] | None = None) -> int:
         # Point stdout at /dev/null so that the flush at exit does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

@@ -2,7 +2,6 @@
 
 import argparse
 import math
-import os
 import signal
 import sys
 from functools import partial
@@ -105,7 +104,7 @@ def run(args) -> int:
         out = args.out or default_path(settings.model)
         start = partial(train_run, out, settings, data, args.device, command=args.command_line)
     start = partial(start, tensorboard=args.tensorboard)
-    with ProgressBar(enabled=not args.quiet and os.environ.get("RANK", "0") == "0") as bar:
+    with ProgressBar(enabled=not args.quiet) as bar:
         try:
             trained = start(on_progress=bar)
         except TrainingInterrupted as stop:
@@ -114,8 +113,6 @@ def run(args) -> int:
             print(f"villanueva: {stopped}; checkpoint saved. Resume with:", file=sys.stderr)
             print(f"  villanueva train --resume {out}", file=sys.stderr)
             return 128 + stop.signum
-    if trained is None:  # a torchrun process other than rank 0, which prints for all
-        return 0
     print_summary(trained)
     if trained.diagnosis is not None:
         print_diagnosis(trained.diagnosis)

@@ -16,12 +16,13 @@ from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
 from villanueva.runs import files
 from villanueva.runs.run import check_new_file
-from villanueva.training import TrainConfig, check_trainable, optimisation_step
+from villanueva.training import TrainConfig, check_trainable
 from villanueva.training.config import MAX_STEPS
-from villanueva.training.trainer import build_optimizer
+from villanueva.training.optimizer import build_optimizer
+from villanueva.training.step import backward
 
 SMOOTHING = 0.95  # of the exponential moving average of the loss
-DIVERGED = 4.0  # stop once the smoothed loss is this many times its lowest value
+BLOWN_UP_OVER_LOWEST = 4.0  # the sweep stops once the smoothed loss is this many times its lowest
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def lr_sweep(
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = torch.randint(len(targets), (batch_size,), generator=generator).to(targets.device)
-        loss = optimisation_step(model, optimizer, inputs[batch], targets[batch], config.grad_clip)
+        loss = backward(model, *model.trimmed(inputs[batch], targets[batch]), config.grad_clip)
+        optimizer.step()
         value = loss.item()  # one synchronisation per step: the sweep must see a blow-up at once
         if not math.isfinite(value):
             break
@@ -84,7 +86,7 @@ def lr_sweep(
         result.lrs.append(lr)
         result.losses.append(value)
         result.smoothed.append(average / (1 - SMOOTHING ** (step + 1)))
-        if result.smoothed[-1] > DIVERGED * min(result.smoothed):
+        if result.smoothed[-1] > BLOWN_UP_OVER_LOWEST * min(result.smoothed):
             break
     if not result.lrs:
         raise UserError(f"the loss was not finite even at lr {sweep.min_lr:g}; lower --min-lr")

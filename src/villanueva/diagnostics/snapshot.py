@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from torch import nn
 
+from villanueva.data.tensors import IGNORED
 from villanueva.diagnostics.hooks import Captured, capture
 from villanueva.errors import UserError
 from villanueva.inference.steps import NON_FINITE
 from villanueva.models.loss import batch_loss
-from villanueva.training.examples import IGNORED
 
 SATURATED = 0.97  # |tanh| above this counts as saturated: tanh' = 1 - t^2 < 0.06 there
 SATURATION_MAP = 0.99  # the stricter cut of the saturation map and of dead neurons (tanh' < 0.02)

@@ -105,6 +105,11 @@ class NameModel(nn.Module):
         """(rows, ids per row) of the inputs `examples(names)` would build, without building them."""
         raise NotImplementedError
 
+    def trimmed(self, inputs: torch.Tensor, targets: torch.Tensor) -> Examples:
+        """A batch of its examples without the padding that none of its rows reaches (a window
+        model's examples have none)."""
+        return inputs, targets
+
     def decoding_graph(self) -> "DecodingGraph":
         """What the sampler calls to grow a batch of names by one character (inference/steps.py):
         the same module whether it runs in torch or, exported, in ONNX Runtime."""
@@ -179,6 +184,12 @@ class WholeNameModel(NameModel):
 
     def example_shape(self, names: list[str]) -> tuple[int, int]:
         return len(names), max(map(len, names), default=0) + 1 + bool(self.label_count)
+
+    def trimmed(self, inputs: torch.Tensor, targets: torch.Tensor) -> Examples:
+        # Rows are padded to the data set's longest name; a random batch's longest is usually far
+        # shorter. Reads the batch's width back from the device (one synchronisation).
+        width = int((targets != IGNORED).sum(1).max())  # padding only ever follows a name
+        return inputs[:, : bool(self.label_count) + width], targets[:, :width]
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits `(B, T, vocab)` of names read from their start (after a label column if conditioned)."""

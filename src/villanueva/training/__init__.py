@@ -1,5 +1,5 @@
 """The training stage: settings and how they are resolved, recipes, the loss definition, the
-optimisation step and the training loop.
+optimizer and its schedule, the gradient of a batch, the training loop and its state.
 
 The settings (config, presets, recipes, settings) need no torch and load with the package, since
 every run's config.json holds them; what trains is imported on first use, so that reading a run
@@ -19,7 +19,7 @@ _NEEDS_TORCH = {
     "names_loss": "loss",
     "split_loss": "loss",
     "split_losses": "loss",
-    "optimisation_step": "step",
+    "backward": "step",
     "Callbacks": "trainer",
     "TrainingInterrupted": "trainer",
     "TrainResult": "trainer",

@@ -98,15 +98,3 @@ class TrainConfig:
     @property
     def validation_interval(self) -> int:
         return self.eval_every or max(1, min(self.steps // 20, MAX_VALIDATION_INTERVAL))
-
-    def lr_factor(self, step: int) -> float:
-        """Multiplier of `lr` for optimisation step `step` (0-based)."""
-        if step < self.warmup:
-            return (step + 1) / self.warmup
-        if self.schedule == "step":
-            return self.final_lr_factor if step >= self.decay_at * self.steps else 1.0
-        if self.schedule == "cosine":
-            progress = (step - self.warmup) / max(1, self.steps - self.warmup)
-            cosine = 0.5 * (1 + math.cos(math.pi * progress))
-            return self.final_lr_factor + (1 - self.final_lr_factor) * cosine
-        return 1.0

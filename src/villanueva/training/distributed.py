@@ -26,29 +26,35 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from villanueva.data.tensors import IGNORED
 from villanueva.errors import UserError
-from villanueva.training.examples import IGNORED
 
 
 @dataclass(frozen=True)
 class Ranks:
-    """The processes training together, as seen from one of them; Ranks() is a single process."""
+    """The processes training together, as seen from one of them, and its device; Ranks() is a
+    single process."""
 
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    device: torch.device = torch.device("cpu")  # this rank's: its own GPU (LOCAL_RANK) among several
 
     @classmethod
     def from_environment(cls, device: torch.device) -> "Ranks":
         """The ranks torchrun started (WORLD_SIZE, RANK, LOCAL_RANK), joined into one process
-        group: NCCL between GPUs, gloo between CPU processes; Ranks() outside torchrun."""
+        group: NCCL between GPUs, gloo between CPU processes; a single process on `device`
+        outside torchrun."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world == 1:
-            return cls()
-        ranks = cls(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+            return cls(device=device)
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+        ranks = cls(int(os.environ["RANK"]), world, local_rank, device)
         if not dist.is_initialized():
             if device.type == "cuda":
-                torch.cuda.set_device(ranks.local_rank)
+                torch.cuda.set_device(local_rank)
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
             # On the way out of an interrupted or failed run, alone: a rank waiting there for the
             # others could wait for one that is gone.
@@ -67,10 +73,6 @@ class Ranks:
     def writes(self) -> bool:
         """Whether this rank writes the run directory and prints: rank 0 only."""
         return self.rank == 0
-
-    def device(self, device: torch.device) -> torch.device:
-        """This rank's device: its own GPU (LOCAL_RANK) on a machine of several."""
-        return torch.device("cuda", self.local_rank) if device.type == "cuda" and self.world > 1 else device
 
     def check_batch(self, batch_size: int) -> None:
         if batch_size < self.world:
@@ -105,8 +107,7 @@ class Ranks:
         """Whether `flag` is true on any rank."""
         if self.world == 1:
             return flag
-        # NCCL reduces GPU tensors only.
-        on = torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else None
+        on = self.device if dist.get_backend() == "nccl" else None  # NCCL reduces GPU tensors only
         count = torch.tensor([int(flag)], device=on)
         dist.all_reduce(count, dist.ReduceOp.SUM)
         return bool(count)

@@ -8,10 +8,10 @@ from torch import nn
 
 from villanueva.data import Split, Vocab
 from villanueva.data.labels import LabelSet
+from villanueva.data.tensors import IGNORED
 from villanueva.models.base import NameModel
 from villanueva.models.loss import batch_loss
 from villanueva.models.weights import model_device
-from villanueva.training.examples import characters
 
 EVAL_BATCH = 16_384  # predictions per forward pass when evaluating
 
@@ -64,3 +64,8 @@ def initial_loss(model: nn.Module, contexts: torch.Tensor, targets: torch.Tensor
     probe = copy.deepcopy(model).train()
     logits = probe(contexts[:INITIAL_LOSS_EXAMPLES])
     return batch_loss(logits, targets[:INITIAL_LOSS_EXAMPLES]).item()
+
+
+def characters(targets: torch.Tensor) -> int:
+    """How many predictions `targets` scores (padding excluded)."""
+    return int((targets != IGNORED).sum())

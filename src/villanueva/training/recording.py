@@ -6,6 +6,8 @@ survive --resume bit for bit and land in metrics.jsonl. Measurements wait in ten
 training device until the next validation reads them back, in one synchronisation.
 """
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -48,15 +50,16 @@ class UpdateRatios:
         rows = interval // every + 1 if self.every else 0  # the most between two validations
         self.pending = torch.zeros(rows, len(self.weights), device=device)
 
-    def step(self, optimizer: torch.optim.Optimizer, step: int, since: int) -> None:
-        """optimizer.step(), measuring what it changes when `step` (counted from 1) is due;
-        `since` is the step of the last validation."""
+    @contextmanager
+    def measuring(self, step: int, since: int):
+        """Around the update of step `step` (counted from 1): when a measurement is due, what the
+        update changes; `since` is the step of the last validation."""
         if not self.every or step % self.every:
-            optimizer.step()
+            yield
             return
         weights = list(self.weights.values())
         before = [weight.detach().clone() for weight in weights]
-        optimizer.step()
+        yield
         with torch.no_grad():
             ratios = [
                 ((weight - old).std() / weight.std()).clamp_min(RATIO_FLOOR).log10()

@@ -3,12 +3,12 @@ checkpoints, resume, a NaN guard and a clean stop on Ctrl-C.
 
 Speed comes from keeping the per-step work inside torch: the examples are index tensors on the
 training device, each epoch is one `randperm`, and each step's loss is written into a tensor
-that is read back (one synchronisation) only every PROGRESS_EVERY steps and at validation.
+that is read back (one synchronisation) only every CHECK_EVERY steps and at validation.
 
 The loop reports to its caller through callbacks, so it never touches files or the terminal:
 `on_validation(record)` after each validation, `on_best(state)` when the validation loss improves,
 `on_checkpoint(checkpoint)` after each validation and on Ctrl-C, `on_progress(step, steps, record)`
-every PROGRESS_EVERY steps (record None) and after each validation.
+every CHECK_EVERY steps (record None) and after each validation.
 
 For the diagnostics, each validation record also carries the training loss per chunk of steps and,
 with `config.diagnose`, the update:data ratios measured since the last one (training/recording.py).
@@ -18,37 +18,27 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 import torch
 from torch import nn
 
 from villanueva.errors import UserError
 from villanueva.models.base import Examples, NameModel
+from villanueva.signals import StopAtStep
 from villanueva.training.batchnorm import batchnorm_layers
-from villanueva.training.checkpoint import (
-    Checkpoint,
-    Progress,
-    Trainee,
-    epoch_order,
-    restore_state,
-    save_state,
-)
+from villanueva.training.checkpoint import Checkpoint
 from villanueva.training.config import TrainConfig
 from villanueva.training.distributed import Ranks
 from villanueva.training.loss import initial_loss, split_loss
+from villanueva.training.optimizer import build_optimizer, build_schedule
 from villanueva.training.recording import UpdateRatios, chunk_means, loss_chunk, update_ratio_interval
-from villanueva.training.step import optimisation_step
+from villanueva.training.state import TrainingState, epoch_order
+from villanueva.training.step import backward
 
-PROGRESS_EVERY = 100  # steps between progress updates and NaN checks
-DIVERGED = 10  # a loss this many times the untrained model's means training has diverged
+CHECK_EVERY = 100  # steps between reads of the losses: each is checked, then progress reported
+DIVERGED_OVER_INITIAL = 10  # a loss this many times the untrained model's means training diverged
 
 OnProgress = Callable[[int, int, dict | None], None]  # (step, steps, validation record or None)
-
-
-STOPPING_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 class TrainingInterrupted(Exception):
@@ -104,7 +94,7 @@ def train(
     ranks.check_batch(min(config.batch_size, len(train_set[1])))
     loop = _Loop(model, train_set, val_set, config, callbacks, ranks)
     if resume is not None:
-        loop.restore(resume)
+        loop.state.restore(resume, len(train_set[1]))
     return loop.run()
 
 
@@ -138,185 +128,130 @@ class _Loop:
         self.inputs, self.targets = train_set
         self.val_set = val_set
         self.batch_size = min(config.batch_size, len(self.targets))
-        optimizer = build_optimizer(model, config)
-        self.trainee = Trainee(
-            model,
-            optimizer,
-            torch.optim.lr_scheduler.LambdaLR(optimizer, config.lr_factor),
-            torch.Generator().manual_seed(config.seed),
-        )
-        self.progress = Progress(cursor=len(self.targets), best_state=_cloned_state(model))
         self.interval = config.validation_interval
         device = self.targets.device
-        self.losses = torch.zeros(self.interval, device=device)  # of the steps since the last validation
-        self.update_ratios = UpdateRatios(
-            model, update_ratio_interval(config.steps) if config.diagnose else 0, self.interval, device
+        optimizer = build_optimizer(model, config)
+        self.state = TrainingState(
+            model,
+            optimizer,
+            build_schedule(optimizer, config),
+            torch.Generator().manual_seed(config.seed),
+            losses=torch.zeros(self.interval, device=device),
+            update_ratios=UpdateRatios(
+                model, update_ratio_interval(config.steps) if config.diagnose else 0, self.interval, device
+            ),
+            cursor=len(self.targets),  # at the end of an epoch: the first batch draws an order
+            best_state=_cloned_state(model),
         )
 
     def run(self) -> TrainResult:
-        progress = self.progress
-        if progress.initial_loss is None:  # a new run, not a resumed one
-            self._start()
-        start = time.perf_counter() - progress.seconds
-        self.trainee.model.train()
-        with _StopOnSignals() as stop:
+        state, steps = self.state, self.config.steps
+        if state.initial_loss is None:  # a new run, not a resumed one
+            self._record_initial_loss()
+        start = time.perf_counter() - state.seconds
+        state.model.train()
+        with StopAtStep() as stop:
             # Whether to stop early follows from the history, so a resumed run stops where it would have.
-            while progress.step < self.config.steps and not self._out_of_patience():
-                self.losses[progress.step - progress.last_validated] = self._step()
-                progress.step += 1
-                if progress.step % PROGRESS_EVERY == 0:
+            while state.step < steps and not self._out_of_patience():
+                self._step()
+                if state.step % CHECK_EVERY == 0:
                     self._check_finite()
-                    self.callbacks.on_progress(progress.step, self.config.steps, None)
-                if progress.step % self.interval == 0 or progress.step == self.config.steps:
+                    self.callbacks.on_progress(state.step, steps, None)
+                if state.step % self.interval == 0 or state.step == steps:
                     self._validate(time.perf_counter() - start)
                 if self.ranks.any(stop.signum is not None):
-                    progress.seconds = time.perf_counter() - start
-                    self.callbacks.on_checkpoint(self.checkpoint())
-                    raise TrainingInterrupted(progress.step, stop.signum or signal.SIGTERM)
+                    state.seconds = time.perf_counter() - start
+                    self.callbacks.on_checkpoint(self._checkpoint())
+                    raise TrainingInterrupted(state.step, stop.signum or signal.SIGTERM)
         return TrainResult(
-            progress.best_state,
-            progress.best_step,
-            progress.best_val,
-            progress.step,
+            state.best_state,
+            state.best_step,
+            state.best_val,
+            state.step,
             time.perf_counter() - start,
-            progress.history,
-            progress.initial_loss,
-            progress.step < self.config.steps,
+            state.history,
+            state.initial_loss,
+            state.step < steps,
         )
 
-    def _start(self) -> None:
-        self.progress.initial_loss = initial_loss(self.trainee.model, self.inputs, self.targets)
-        self.callbacks.on_validation({"step": 0, "initial_loss": self.progress.initial_loss})
-        self.callbacks.on_checkpoint(self.checkpoint())
+    def _record_initial_loss(self) -> None:
+        self.state.initial_loss = initial_loss(self.state.model, self.inputs, self.targets)
+        self.callbacks.on_validation({"step": 0, "initial_loss": self.state.initial_loss})
+        self.callbacks.on_checkpoint(self._checkpoint())
 
-    def _step(self) -> torch.Tensor:
-        """One step; its loss, weighted by this rank's share of the batch (the whole of it in one
+    def _step(self) -> None:
+        """One step. Its loss is weighted by this rank's share of the batch (the whole of it in one
         process): the mean over the ranks is the batch's loss."""
+        state = self.state
         batch = self._next_batch()
         shard = self.ranks.shard(batch)
-        trainee, step = self.trainee, self.progress.step
-        measured_update = partial(
-            self.update_ratios.step, trainee.optimizer, step + 1, self.progress.last_validated
-        )
-        loss = optimisation_step(
-            self.trained_through,
-            trainee.optimizer,
-            self.inputs[shard],
-            self.targets[shard],
-            self.config.grad_clip,
-            measured_update,
-            self.ranks.share(self.targets, batch, shard),
-        )
-        trainee.scheduler.step()
-        return loss
+        weight = self.ranks.share(self.targets, batch, shard)
+        inputs, targets = state.model.trimmed(self.inputs[shard], self.targets[shard])
+        loss = backward(self.trained_through, inputs, targets, self.config.grad_clip, weight)
+        with state.update_ratios.measuring(state.step + 1, state.last_validated):
+            state.optimizer.step()
+        state.schedule.step()
+        state.losses[state.step - state.last_validated] = loss
+        state.step += 1
 
     def _next_batch(self) -> torch.Tensor:
         """Indices of the next minibatch; every example once per epoch, reshuffled each epoch."""
-        progress = self.progress
-        if progress.cursor + self.batch_size > len(self.targets):
-            progress.order_drawn_from = self.trainee.generator.get_state()
-            progress.order = epoch_order(len(self.targets), self.trainee.generator).to(self.targets.device)
-            progress.cursor = 0
-        batch = progress.order[progress.cursor : progress.cursor + self.batch_size]
-        progress.cursor += self.batch_size
+        state = self.state
+        if state.cursor + self.batch_size > len(self.targets):
+            state.order_drawn_from = state.generator.get_state()
+            state.order = epoch_order(len(self.targets), state.generator).to(self.targets.device)
+            state.cursor = 0
+        batch = state.order[state.cursor : state.cursor + self.batch_size]
+        state.cursor += self.batch_size
         return batch
 
     def _out_of_patience(self) -> bool:
         """Early stopping: the last `patience` validations all failed to beat the best one."""
-        patience, recent = self.config.patience, self.progress.history[-self.config.patience :]
-        return 0 < patience == len(recent) and all(r["step"] > self.progress.best_step for r in recent)
+        patience, recent = self.config.patience, self.state.history[-self.config.patience :]
+        return 0 < patience == len(recent) and all(r["step"] > self.state.best_step for r in recent)
 
     def _pending_losses(self) -> torch.Tensor:
         """The training losses of the steps since the last validation (of whole batches: the same
         on every rank)."""
-        return self.ranks.mean(self.losses[: self.progress.step - self.progress.last_validated])
+        return self.ranks.mean(self.state.losses[: self.state.step - self.state.last_validated])
 
     def _check_finite(self) -> None:
         """Stop at the first step whose loss is NaN, infinite or far above the untrained model's
-        (DIVERGED times it: no learning rate that works goes there), naming it."""
-        pending = self._pending_losses()
-        bad = ~torch.isfinite(pending) | (pending > DIVERGED * self.progress.initial_loss)
+        (DIVERGED_OVER_INITIAL times it: no learning rate that works goes there), naming it."""
+        state, pending = self.state, self._pending_losses()
+        bad = ~torch.isfinite(pending) | (pending > DIVERGED_OVER_INITIAL * state.initial_loss)
         if not bad.any():
             return
-        first_bad, since = int(bad.nonzero()[0]), self.progress.last_validated
+        first_bad, since = int(bad.nonzero()[0]), state.last_validated
         raise UserError(
             f"the loss became {pending[first_bad].item():.4g} at step {since + first_bad + 1} (the "
-            f"untrained model's: {self.progress.initial_loss:.4g}): training diverged. The run keeps its "
+            f"untrained model's: {state.initial_loss:.4g}): training diverged. The run keeps its "
             f"checkpoint of step {since}; try a lower `lr` than {self.config.lr:g}"
         )
 
     def _validate(self, seconds: float) -> None:
         self._check_finite()
-        progress, model = self.progress, self.trainee.model
-        since, pending = progress.last_validated, self._pending_losses()
+        state = self.state
+        since, pending = state.last_validated, self._pending_losses()
         record = {
-            "step": progress.step,
+            "step": state.step,
             "train_loss": pending.mean().item(),
-            "val_loss": split_loss(model, *self.val_set),
-            "lr": self.trainee.scheduler.get_last_lr()[0],
+            "val_loss": split_loss(state.model, *self.val_set),
+            "lr": state.schedule.get_last_lr()[0],
             "seconds": round(seconds, 3),
             "loss_chunks": chunk_means(pending, since, loss_chunk(self.config.steps)),
         }
-        if self.update_ratios.every:
-            record["update_ratios"] = self.update_ratios.record(since, progress.step)
-        progress.history.append(record)
+        if state.update_ratios.every:
+            record["update_ratios"] = state.update_ratios.record(since, state.step)
+        state.history.append(record)
         self.callbacks.on_validation(record)
-        self.callbacks.on_progress(progress.step, self.config.steps, record)
-        if record["val_loss"] < progress.best_val:
-            progress.best_val, progress.best_step = record["val_loss"], progress.step
-            progress.best_state = _cloned_state(model)
-            self.callbacks.on_best(progress.best_state)
-        progress.seconds = seconds
-        self.callbacks.on_checkpoint(self.checkpoint())
+        self.callbacks.on_progress(state.step, self.config.steps, record)
+        if record["val_loss"] < state.best_val:
+            state.best_val, state.best_step = record["val_loss"], state.step
+            state.best_state = _cloned_state(state.model)
+            self.callbacks.on_best(state.best_state)
+        state.seconds = seconds
+        self.callbacks.on_checkpoint(self._checkpoint())
 
-    def restore(self, checkpoint: Checkpoint) -> None:
-        self.progress = restore_state(checkpoint, self.trainee, self.targets.device, len(self.targets))
-        # Every rank takes the whole batches' losses: their mean over the ranks is the same.
-        self.losses[: len(self.progress.pending_losses)] = self.progress.pending_losses
-        self.update_ratios.restore(self.progress.pending_update_ratios)
-
-    def checkpoint(self) -> Checkpoint:
-        progress = self.progress
-        progress.pending_losses = self._pending_losses()
-        progress.pending_update_ratios = self.update_ratios.waiting(progress.last_validated, progress.step)
-        return save_state(self.trainee, progress)
-
-
-class _StopOnSignals:
-    """While active, Ctrl-C (SIGINT), SIGTERM and SIGHUP (kill, a batch scheduler, a closed
-    terminal) set `signum`, for the loop to stop after the current step and save a checkpoint
-    instead of being killed mid-update; a second signal interrupts at once."""
-
-    def __enter__(self):
-        self.signum = None
-        self.previous = {}
-        try:
-            for signum in STOPPING_SIGNALS:
-                self.previous[signum] = signal.getsignal(signum)
-                signal.signal(signum, self._received)
-        except ValueError:  # not the main thread: leave the signals alone
-            self.previous = {}
-        return self
-
-    def _received(self, signum, frame):
-        self.signum = signum
-        for other in STOPPING_SIGNALS:  # the next one is handled as it was before
-            signal.signal(other, self.previous.get(other, signal.default_int_handler))
-
-    def __exit__(self, *exc_info):
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """Weight decay pulls the weight matrices and embeddings towards zero; biases and the gains of
-    BatchNorm and LayerNorm (1-D) are left alone, as in nanoGPT: shrinking them only rescales."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    groups = [group for group in groups if group["params"]]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr)
-    return torch.optim.AdamW(groups, lr=config.lr)
+    def _checkpoint(self) -> Checkpoint:
+        return self.state.save(self._pending_losses())
