@@ -2,6 +2,7 @@
 alone writes the run and prints, every process gets the run back, and an interrupted torchrun run
 resumes under torchrun."""
 
+import fcntl
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+from villanueva.runs.lock import LOCK
 from villanueva.runs.run import CHECKPOINT, METRICS
 
 from helpers import assert_same_run, wait_for_validations
@@ -99,7 +101,7 @@ def test_an_interrupted_torchrun_run_resumes_under_torchrun(tiny_names_file, tmp
     _, stderr = launcher.communicate(timeout=120)
     assert launcher.returncode != 0 and (interrupted / CHECKPOINT).exists(), stderr[-3000:]
     assert "Resume with" in stderr
-    time.sleep(0.1)
+    wait_until_unlocked(interrupted)
     run(torchrun("train", "--resume", str(interrupted), "--quiet"))
     assert_same_run(interrupted, reference)  # without dropout, bit for bit
 
@@ -116,3 +118,18 @@ def test_a_used_run_directory_stops_every_process(tiny_names_file, tmp_path, tin
     # torchrun, seeing rank 0 exit 2, has not already stopped it); torchrun reports, exit 1.
     assert result.returncode == 1
     assert f"villanueva: error: run directory {tiny_run} already exists" in result.stderr
+
+
+def wait_until_unlocked(run_directory) -> None:
+    """Until no process holds the run's lock: torchrun may return before its workers have exited."""
+    deadline = time.monotonic() + 60
+    with open(run_directory / LOCK) as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the interrupted workers still hold the run"
+                time.sleep(0.01)
+            else:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                return
