@@ -17,6 +17,10 @@ INITS = ("kaiming", "naive")  # how models/layers.Linear draws its first weights
 MAX_WIDTH = 1 << 20  # an embedding or hidden layer: far past what fits, which the memory plan then says
 MAX_STACK = 1_000  # blocks or layers stacked (the deepest of the study notebooks had 5)
 
+# The study notebooks trained every network with plain SGD at lr 0.1 (dropping part-way, for most),
+# validating every 10,000 steps; each spec's `notebook` recipe adds its batch size and schedule.
+NOTEBOOK_SGD = {"optimizer": "sgd", "lr": 0.1, "eval_every": 10_000}
+
 # Tune's search spaces: name -> (kind, low, high) for numbers (log-uniform when the range spans a
 # factor of 4 or more), or a list to choose from. Training settings beside model options; lengths
 # in epochs, so that a space fits a list of any size. These are the parts each kind shares.

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from villanueva.models.spec import INITS, ModelSpec, stack
+from villanueva.models.spec import INITS, NOTEBOOK_SGD, ModelSpec, stack
 from villanueva.models.specs.mlp import MLPConfig
 from villanueva.schema import setting
 
@@ -25,12 +25,10 @@ SPEC = ModelSpec(
     network="deep_mlp:DeepMLP",
     fast={},
     notebook={
-        "optimizer": "sgd",
-        "lr": 0.1,
+        **NOTEBOOK_SGD,
         "batch_size": 64,
         "steps": 200_000,
         "schedule": "constant",
-        "eval_every": 10_000,
     },
     space=None,  # not searched yet: the notebooks' deeper MLP was worse than their WaveNet
 )

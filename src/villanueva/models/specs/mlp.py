@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from villanueva.data.corpus import MAX_NAME_LENGTH
-from villanueva.models.spec import WINDOW_TRAINING_SPACE, ModelSpec, width
+from villanueva.models.spec import NOTEBOOK_SGD, WINDOW_TRAINING_SPACE, ModelSpec, width
 from villanueva.schema import check, setting
 
 
@@ -22,14 +22,12 @@ SPEC = ModelSpec(
     network="mlp:MLP",
     fast={},  # TrainConfig's defaults are the window models' fast recipe
     notebook={
-        "optimizer": "sgd",
-        "lr": 0.1,
+        **NOTEBOOK_SGD,
         "batch_size": 64,
         "steps": 300_000,
         "schedule": "step",
         "decay_at": 2 / 3,
         "final_lr_factor": 0.1,
-        "eval_every": 10_000,
     },
     space={
         "block_size": ("int", 3, 8),

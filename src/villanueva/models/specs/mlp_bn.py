@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from villanueva.models.spec import ModelSpec, stack
+from villanueva.models.spec import NOTEBOOK_SGD, ModelSpec, stack
 from villanueva.models.specs.deep_mlp import DeepMLPConfig
 from villanueva.schema import setting
 
@@ -20,14 +20,12 @@ SPEC = ModelSpec(
     network="deep_mlp:DeepMLP",
     fast={},
     notebook={
-        "optimizer": "sgd",
-        "lr": 0.1,
+        **NOTEBOOK_SGD,
         "batch_size": 64,
         "steps": 200_000,
         "schedule": "step",
         "decay_at": 0.5,
         "final_lr_factor": 0.1,
-        "eval_every": 10_000,
         "calibrate_batchnorm": True,
     },
     space=None,  # not searched yet: mlp's space covers its sizes, without BatchNorm

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from villanueva.errors import UserError
-from villanueva.models.spec import WINDOW_TRAINING_SPACE, ModelSpec, width
+from villanueva.models.spec import NOTEBOOK_SGD, WINDOW_TRAINING_SPACE, ModelSpec, width
 from villanueva.models.specs.mlp import MLPConfig
 from villanueva.schema import setting
 
@@ -32,14 +32,12 @@ SPEC = ModelSpec(
     network="wavenet:WaveNet",
     fast={},
     notebook={
-        "optimizer": "sgd",
-        "lr": 0.1,
+        **NOTEBOOK_SGD,
         "batch_size": 32,
         "steps": 200_000,
         "schedule": "step",
         "decay_at": 0.75,
         "final_lr_factor": 0.1,
-        "eval_every": 10_000,
     },
     space={
         "block_size": [8, 16],
