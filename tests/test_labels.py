@@ -289,7 +289,7 @@ def test_labels_command_lists_the_labels(regions_run, cli):
     lines = result.out.splitlines()
     counts = [int(line.split()[-1]) for line in lines[1:3]]
     assert sum(counts) == len(load_run(regions_run).split.train)
-    assert lines[3] == "2 climate groups, each a --label too (training names, its regions):"
+    assert lines[3] == "2 climate groups, each a --label too (training names, its region labels):"
     assert lines[4].split() == ["cold", str(counts[0]), "north"]
 
 
@@ -311,7 +311,10 @@ def test_guess_command(regions_run, cli):
         (["labels", "{tiny}"], "not conditioned on labels"),
         (["train", "--condition", "province", "--data", "{csv}"], "--condition labels the embedded list"),
         (["train", "--label-column", "region"], "--label-column needs --data"),
-        (["train", "--group-column", "climate"], "--group-column groups the labels of --label-column"),
+        (
+            ["train", "--group-column", "climate"],
+            "--group-column groups the labels of a --label-column; give one too",
+        ),
         (["train", "--condition", "province", "--model", "mlp"], "'mlp' cannot be conditioned"),
         (["train", "--condition", "country"], "invalid choice: 'country'"),
     ],

@@ -31,7 +31,7 @@ def run(args) -> int:
     if labels.groups:
         print(
             f"{len(labels.groups)} {labels.group_kind} groups, each a --label too "
-            f"(training names, its {labels.kind}s):"
+            f"(training names, its {labels.kind} labels):"
         )
         for group, members in labels.groups.items():
             print(f"  {group:{width}}  {sum(count[m] for m in members):5,}  {', '.join(members)}")

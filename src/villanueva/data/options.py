@@ -55,7 +55,8 @@ class DataOptions:
             )
         if self.group_column is not None and self.label_column is None:
             raise UserError(
-                f"{parameter('group_column')} groups the labels of {parameter('label_column')}; give it"
+                f"{parameter('group_column')} groups the labels of a {parameter('label_column')}; "
+                "give one too"
             )
 
     @property
