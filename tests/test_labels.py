@@ -299,6 +299,18 @@ def test_guess_command(regions_run, cli):
     assert [line.split()[:2] for line in result.out.splitlines()] == [["zuxa", "north"], ["lomas", "south"]]
 
 
+def test_guess_says_when_a_name_is_real_and_gives_its_own_labels(regions_run, cli):
+    run = load_run(regions_run)
+    real = run.split.val[0]  # a name the model did not train on, but the run's data holds
+    region = run.split.labels["val"][0]
+    result = cli("guess", "--run", str(regions_run), real, "zuxakezgux", "--top", "1", "--format", "json")
+    assert result.code == 0, result.err
+    guesses = json.loads(result.out)
+    assert [guess["real"] for guess in guesses] == [[region], []]
+    by_group = cli("guess", "--run", str(regions_run), real, "--by", "climate", "--top", "1")
+    assert by_group.out.rstrip().endswith(f"(a real name of {CLIMATE[region]})")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -25,7 +25,7 @@ def run(args) -> int:
     names = read_names(args, "place")
     trained = open_run(run_path(args), args.device)
     guessing = build(Guessing, args)
-    writer = RecordWriter(args.format, ["name", "rank", "label", "probability"], guessed_line)
+    writer = RecordWriter(args.format, ["name", "rank", "label", "probability", "real"], guessed_line)
     for start in range(0, len(names), NAMES_PER_CALL):
         guesses = guess_run(trained, names[start : start + NAMES_PER_CALL], guessing)
         width = max(len(guess.name) for guess in guesses)  # names aligned within each batch
@@ -37,4 +37,4 @@ def run(args) -> int:
 
 def guessed_line(guess, width: int = 0) -> str:
     labels = "   ".join(f"{label} {probability:.1%}" for label, probability in guess.labels)
-    return f"{guess.name:{width}}  {labels}"
+    return f"{guess.name:{width}}  {labels}" + (f"   ({guess.real_note})" if guess.real else "")

@@ -6,7 +6,7 @@ with the run's prior P(label) and the model's likelihood of the whole name given
 label that groups others (a community, for a province run) gets the sum of its members'.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +28,10 @@ class Guessing:
     """Which labels to give for each name."""
 
     by: str | None = setting(
-        None, "community: sum a province run's guesses by community (default: its own labels)", metavar="KIND"
+        None,
+        "sum the guesses of each group of labels: community, for a province run, or a CSV's "
+        "`group_column` (default: the run's own labels)",
+        metavar="KIND",
     )
     top: int = setting(5, "how many labels per name", metavar="N", ge=1)
 
@@ -40,18 +43,28 @@ class Guessing:
 class Guess:
     name: str  # as cleaned for the model
     labels: list[tuple[str, float]]  # the likeliest labels, most probable first, with P(label | name)
+    real: tuple[str, ...] = ()  # a real name's own labels (or their groups) in the run's data
 
     def __str__(self) -> str:
-        return f"{self.name}: " + ", ".join(
-            f"{label} {probability:.1%}" for label, probability in self.labels
-        )
+        guessed = ", ".join(f"{label} {probability:.1%}" for label, probability in self.labels)
+        return f"{self.name}: {guessed}" + (f" ({self.real_note})" if self.real else "")
+
+    @property
+    def real_note(self) -> str:
+        """ "a real name of Bizkaia", for a name the run learned from; else nothing."""
+        return f"a real name of {' and '.join(self.real)}" if self.real else ""
 
     def to_json(self) -> dict:
-        return {"name": self.name, "labels": [{"label": label, "probability": p} for label, p in self.labels]}
+        return {
+            "name": self.name,
+            "labels": [{"label": label, "probability": p} for label, p in self.labels],
+            "real": list(self.real),
+        }
 
     def rows(self) -> list["GuessedLabel"]:
         """One record per label, for a table (CSV)."""
-        return [GuessedLabel(self.name, rank, *pair) for rank, pair in enumerate(self.labels, 1)]
+        real = "; ".join(self.real)
+        return [GuessedLabel(self.name, rank, *pair, real) for rank, pair in enumerate(self.labels, 1)]
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class GuessedLabel:
     rank: int
     label: str
     probability: float
+    real: str  # the name's own labels in the run's data, "; "-separated (empty: not a real name)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -102,8 +116,20 @@ def guess_labels(
 
 
 def guess_run(run: Run, names: list[str], guessing: Guessing = Guessing()) -> list[Guess]:
-    """`guess_labels` with a run's model (its export, where it has one), vocabulary and labels."""
-    return guess_labels(run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents)
+    """`guess_labels` with a run's model (its export, where it has one), vocabulary and labels; a
+    name the run learned from also gets its own labels (or their groups, guessing `by` a group)."""
+    guesses = guess_labels(
+        run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents
+    )
+    return [replace(guess, real=_real_labels(run, guess.name, guessing.by)) for guess in guesses]
+
+
+def _real_labels(run: Run, name: str, by: str | None) -> tuple[str, ...]:
+    labels = run.labels_of(name)
+    if by is None or by == run.labels.kind:
+        return tuple(labels)
+    group_of = {member: group for group, members in run.labels.groups.items() for member in members}
+    return tuple(sorted({group_of[label] for label in labels}))
 
 
 def _grouped(labels: LabelSet, posteriors: np.ndarray, by: str | None) -> tuple[list[str], np.ndarray]:

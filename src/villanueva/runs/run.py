@@ -20,6 +20,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,6 +191,19 @@ class Run:
     def names(self) -> set[str]:
         """Every name of the corpus the run learned from (all three parts of the split)."""
         return {*self.split.train, *self.split.val, *self.split.test}
+
+    def labels_of(self, name: str) -> list[str]:
+        """The labels a (cleaned) name has in the data the run learned from: several for a name that
+        places in several provinces share, none for a name it does not know or a run without labels."""
+        return self._labels_by_name.get(name, [])
+
+    @cached_property
+    def _labels_by_name(self) -> dict[str, list[str]]:
+        by_name: dict[str, set[str]] = {}
+        for part, names in self.split.parts().items():
+            for name, label in zip(names, (self.split.labels or {}).get(part, ())):
+                by_name.setdefault(name, set()).add(label)
+        return {name: sorted(labels) for name, labels in by_name.items()}
 
 
 def read_run(path: str | Path | None = None) -> Run:
