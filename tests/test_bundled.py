@@ -42,7 +42,8 @@ def test_the_commands_use_it_without_a_run(cli):
     assert sampled.code == 0 and len(sampled.out.splitlines()) == 5
     assert sampled.out == cli("sample", "-n", "5", "--seed", "1", "--label", "girona").out
     guessed = cli("guess", "Vilanova de Bellpuig", "--by", "community", "--top", "1")
-    assert guessed.code == 0 and guessed.out.split()[-2] == "Cataluña"
+    assert guessed.code == 0 and guessed.out.split("%")[0].split()[-2] == "Cataluña"
+    assert guessed.out.rstrip().endswith("(a real name of Cataluña)")
     scored = cli("score", "Villanueva", "Zzzxq")
     losses = [float(line.split()[0]) for line in scored.out.splitlines()]
     assert scored.code == 0 and losses[0] < losses[1]

@@ -109,8 +109,8 @@ def test_score(cli, tiny_run):
     result = cli("score", "--run", str(tiny_run), "Villanueva de la Vera", "Torrelodones")
     assert result.code == 0
     assert [line.split("  ", 1)[1] for line in result.out.splitlines()] == [
-        "villanueva de la vera",
-        "torrelodones  (in training data)",  # a name of the run's data is marked
+        "Villanueva de la Vera",  # written as a place is
+        "Torrelodones  (in training data)",  # a name of the run's data is marked
     ]
 
 
@@ -128,9 +128,11 @@ def test_guess_reads_names_from_a_file_and_writes_every_format(cli, tmp_path):
     text = cli("guess", "--file", str(names), "--top", "2")
     assert text.code == 0 and len(text.out.splitlines()) == 2 and "%" in text.out
     rows = cli("guess", "--file", str(names), "--top", "2", "--format", "csv").out.splitlines()
-    assert rows[0] == "name,rank,label,probability" and len(rows) == 1 + 2 * 2
+    assert rows[0] == "name,rank,label,probability,real" and len(rows) == 1 + 2 * 2
     guesses = json.loads(cli("guess", "Zugarramurdi", "--top", "3", "--format", "json").out)
-    assert guesses[0]["name"] == "zugarramurdi" and len(guesses[0]["labels"]) == 3
+    assert guesses[0]["name"] == "Zugarramurdi" and len(guesses[0]["labels"]) == 3
+    raw = json.loads(cli("guess", "Zugarramurdi", "--raw", "--format", "json").out)
+    assert raw[0]["name"] == "zugarramurdi"  # the model's own form
 
 
 def test_python_dash_m_and_console_script(tiny_run):

@@ -189,6 +189,7 @@ def test_sample_constraints_on_the_command_line(cli, tiny_run, tmp_path):
     names = cli(
         "sample",
         str(tiny_run),
+        "--raw",  # the model's own form, which the constraints are about
         "-n",
         "10",
         "--seed",
@@ -246,7 +247,7 @@ def test_score_a_file_in_every_format_and_explain(cli, tiny_run, tmp_path):
             io.StringIO(cli("score", "--run", str(tiny_run), "--file", str(names), "--format", "csv").out)
         )
     )
-    assert [r["name"] for r in rows] == ["villalba", "valdemoro", "torrejon"]
+    assert [r["name"] for r in rows] == ["Villalba", "Valdemoro", "Torrejon"]
     explained = json.loads(
         cli("score", "--run", str(tiny_run), "Villalba", "--explain", "--format", "json").out
     )[0]
@@ -255,7 +256,7 @@ def test_score_a_file_in_every_format_and_explain(cli, tiny_run, tmp_path):
     assert float(rows[0]["loss"]) == pytest.approx(explained["loss"], abs=1e-4)
     text = cli("score", "--run", str(tiny_run), "Villalba", "--explain").out.splitlines()
     assert (
-        text[1].strip() == "villalba."
+        text[1].strip() == "Villalba."
         and len(text[2].strip()) == 9
         and text[3].strip().startswith("most surprising")
     )

@@ -296,7 +296,7 @@ def test_labels_command_lists_the_labels(regions_run, cli):
 def test_guess_command(regions_run, cli):
     result = cli("guess", "--run", str(regions_run), "Zuxa", "Lomas", "--top", "1")
     assert result.code == 0
-    assert [line.split()[:2] for line in result.out.splitlines()] == [["zuxa", "north"], ["lomas", "south"]]
+    assert [line.split()[:2] for line in result.out.splitlines()] == [["Zuxa", "north"], ["Lomas", "south"]]
 
 
 def test_guess_says_when_a_name_is_real_and_gives_its_own_labels(regions_run, cli):

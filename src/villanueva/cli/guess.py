@@ -2,6 +2,7 @@
 
 from villanueva.cli.formats import RecordWriter, add_format_option
 from villanueva.cli.options import add_names_input, add_options, build, read_names, run_path
+from villanueva.data.spelling import Writing
 from villanueva.inference.guess import Guessing
 
 NAMES_PER_CALL = 256  # names placed (and written) at a time: each costs one pass per label
@@ -14,6 +15,7 @@ def add(commands):
     parser.set_defaults(command=run)
     add_names_input(parser, "place")
     add_options(parser, Guessing)
+    add_options(parser, Writing)
     add_format_option(parser, "each name with its likeliest labels", "one row per name and label")
     return parser
 
@@ -24,10 +26,10 @@ def run(args) -> int:
 
     names = read_names(args, "place")
     trained = open_run(run_path(args), args.device)
-    guessing = build(Guessing, args)
+    guessing, writing = build(Guessing, args), build(Writing, args)
     writer = RecordWriter(args.format, ["name", "rank", "label", "probability", "real"], guessed_line)
     for start in range(0, len(names), NAMES_PER_CALL):
-        guesses = guess_run(trained, names[start : start + NAMES_PER_CALL], guessing)
+        guesses = writing.applied(guess_run(trained, names[start : start + NAMES_PER_CALL], guessing))
         width = max(len(guess.name) for guess in guesses)  # names aligned within each batch
         writer.line = lambda guess, width=width: guessed_line(guess, width)
         writer.write(guesses if args.format != "csv" else [row for guess in guesses for row in guess.rows()])

@@ -4,13 +4,18 @@ import sys
 
 from villanueva.cli.formats import RecordWriter, add_format_option
 from villanueva.cli.options import add_options, add_run_arguments, build, run_path
+from villanueva.data.spelling import Writing
 from villanueva.errors import flag, worded
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.on_demand import Sampling, Style
 from villanueva.inference.sample import Drawing
 
 SHORTFALL = 3  # the exit status when the budget ran out before enough names were found
-GROUPS = {"names": (Sampling, Style), "drawing each character": (Drawing,), "constraints": (Constraints,)}
+GROUPS = {
+    "names": (Sampling, Style, Writing),
+    "drawing each character": (Drawing,),
+    "constraints": (Constraints,),
+}
 
 
 def add(commands):
@@ -43,8 +48,9 @@ def run(args) -> int:
     writer = RecordWriter(
         args.format, columns, lambda n: f"{n.name}  (in training data)" if n.known else n.name
     )
+    writing = build(Writing, args)
     for batch in sample_run(trained, *options, report=report, losses=args.format != "txt"):
-        writer.write(batch)
+        writer.write(writing.applied(batch))
     writer.close()
     if not report.complete:
         print(f"villanueva: {worded(report.shortfall(), flag)}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from villanueva.cli.formats import RecordWriter, add_format_option
 from villanueva.cli.options import add_names_input, add_options, build, read_names, run_path
+from villanueva.data.spelling import Writing
 from villanueva.inference.on_demand import SURPRISING, Scoring, Style
 
 NAMES_PER_CALL = 4096  # names scored (and written) at a time: bounded memory however long the file
@@ -16,6 +17,7 @@ def add(commands):
     add_names_input(parser, "score")
     add_options(parser, Style)
     add_options(parser, Scoring)
+    add_options(parser, Writing)
     add_format_option(parser, "loss and name per line (with --explain, a bar per character below)")
     return parser
 
@@ -26,11 +28,13 @@ def run(args) -> int:
 
     names = read_names(args, "score")
     trained = open_run(run_path(args), args.device)
-    style, scoring = build(Style, args), build(Scoring, args)
+    style, scoring, writing = build(Style, args), build(Scoring, args), build(Writing, args)
     columns = ["name", "loss", "known", *(["surprisals"] if scoring.explain else [])]
     writer = RecordWriter(args.format, columns, explained if scoring.explain else scored_line)
     for start in range(0, len(names), NAMES_PER_CALL):
-        writer.write(score_run(trained, names[start : start + NAMES_PER_CALL], style, scoring))
+        writer.write(
+            writing.applied(score_run(trained, names[start : start + NAMES_PER_CALL], style, scoring))
+        )
     writer.close()
     return 0
 
