@@ -10,6 +10,7 @@ import warnings
 import pytest
 
 import villanueva as vn
+from villanueva.data.spelling import Writing
 from villanueva.inference import Constraints, Drawing
 from villanueva.inference.on_demand import Sampling, Style
 from villanueva.schema import options
@@ -46,11 +47,15 @@ def test_the_bundled_model_samples_in_a_style_repeatably(bundled):
 
 def test_every_sampling_option_is_a_keyword_with_its_declared_default(bundled):
     parameters = inspect.signature(bundled.sample).parameters
-    for group in (Sampling, Style, Drawing, Constraints):
+    for group in (Sampling, Style, Drawing, Constraints, Writing):
         for f in options(group):
             assert parameters[f.name].default == f.default, f.name
     names = bundled.sample(8, seed=3, starts_with="Villa", contains="nueva", max_length=30, new_only=True)
-    assert all(n.name.startswith("villa") and "nueva" in n.name and not n.known for n in names)
+    assert all(n.name.startswith("Villa") and "nueva" in n.name and not n.known for n in names)
+    raw = bundled.sample(
+        8, seed=3, starts_with="Villa", contains="nueva", max_length=30, new_only=True, raw=True
+    )
+    assert [n.name for n in raw] == [n.name.lower() for n in names]  # the model's own form
 
 
 def test_score_and_guess_take_one_name_or_many(bundled):
@@ -59,7 +64,7 @@ def test_score_and_guess_take_one_name_or_many(bundled):
     explained = bundled.score(["Villanueva de la Serena", "Xyzzq"], explain=True)
     assert len(explained[0].surprisals) == len("villanueva de la serena") + 1
     assert (
-        explained[1].explained[0] == ("x", explained[1].surprisals[0])
+        explained[1].explained[0] == ("X", explained[1].surprisals[0])
         and explained[1].explained[-1][0] == "."
     )
     assert explained[0].loss < explained[1].loss

@@ -114,7 +114,7 @@ def test_the_library_and_the_faker_provider_never_import_torch():
         "print(sorted(m for m in ('torch', 'matplotlib', 'onnx') if m in sys.modules))\n"
     )
     assert out.splitlines() == [
-        "20 1 bilbao",
+        "20 1 Bilbao",
         "True",
         "villanueva.train needs PyTorch: pip install 'villanueva[train]'",
         "[]",

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from faker.providers import BaseProvider
 
 import villanueva
+from villanueva.data.spelling import as_written
 
 if TYPE_CHECKING:
     from villanueva.data import LabelSet
@@ -43,10 +44,6 @@ POOL_SEED = 0  # fixed, so that a pool, and the names a Faker seed gives, are th
 
 # Words an invented name keeps in lower case after its first word (the embedded list's usage:
 # "Villanueva de la Serena", "Sant Joan de les Abadesses", "Vilanova i la Geltrú").
-PARTICLES = frozenset(
-    "a al con das de del dels des do dos e el els en i la las le les lo los na o sa sobre y".split()
-)
-
 # Words joined by one space or hyphen, as every name of the embedded list is. The model writes a
 # few names in a thousand otherwise ("-agullar", "sant marti  duro", "vallbona de la "): dropped.
 WELL_FORMED = re.compile(r"[^ -]+(?:[ -][^ -]+)*")
@@ -87,17 +84,10 @@ def _bundled() -> "villanueva.TrainedModel":
 
 
 def _invented(province: str | None) -> list[str]:
-    sampled = _bundled().sample(POOL_SIZE, label=province, seed=POOL_SEED, new_only=True, losses=False)
-    return [_capitalised(name) for name in sampled.names if WELL_FORMED.fullmatch(name)]
-
-
-def _capitalised(name: str) -> str:
-    """'villanueva de la serena' -> 'Villanueva de la Serena', 'alegria-dulantzi' ->
-    'Alegria-Dulantzi'. A stopgap until villanueva has its own rule for writing place names."""
-    return " ".join(
-        word if i and word in PARTICLES else "-".join(part.capitalize() for part in word.split("-"))
-        for i, word in enumerate(name.split(" "))
+    sampled = _bundled().sample(
+        POOL_SIZE, label=province, seed=POOL_SEED, new_only=True, losses=False, raw=True
     )
+    return [as_written(name) for name in sampled.names if WELL_FORMED.fullmatch(name)]
 
 
 @functools.cache

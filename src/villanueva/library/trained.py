@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from villanueva.data import DataOptions
+from villanueva.data.spelling import Writing
 from villanueva.errors import UserError, parameter
 from villanueva.inference import Constraints, Drawing, SampleReport, evaluate_run, guess_run
 from villanueva.inference.guess import Guessing
@@ -129,37 +130,42 @@ class TrainedModel:
         """Groups of labels that can be asked for by name too (the communities of a province run)."""
         return {} if self.run.labels is None else dict(self.run.labels.groups)
 
-    @takes(Sampling, Style, Drawing, Constraints)
+    @takes(Sampling, Style, Drawing, Constraints, Writing)
     def sample(self, count: int = 20, *, losses: bool = True, **options) -> Names:
-        """`count` invented names, each with its loss per character (`losses`), the label it was
-        drawn with and whether it is a real name of the data. Options: `label` (a style), `seed`,
+        """`count` invented names, written as places are (`raw=True`: as the model writes them),
+        each with its loss per character (`losses`), the label it was drawn with and whether it is
+        a real name of the data. Options: `label` (a style), `seed`,
         `budget`, how each character is drawn (`temperature`, `top_k`, `top_p`) and what a name
         must be (`starts_with`, `ends_with`, `contains`, `min_length`, `max_length`, `new_only`,
         `min_distance`, `exclude`). Fewer names come back, with a ShortfallWarning, when the
         budget of candidates runs out first."""
-        groups = split_keywords({"count": count, **options}, Sampling, Style, Constraints, Drawing)
+        *groups, writing = split_keywords(
+            {"count": count, **options}, Sampling, Style, Constraints, Drawing, Writing
+        )
         report = SampleReport()
         names = Names(
-            name for batch in sample_run(self.run, *groups, report=report, losses=losses) for name in batch
+            name
+            for batch in sample_run(self.run, *groups, report=report, losses=losses)
+            for name in writing.applied(batch)
         )
         if not report.complete:
             warnings.warn(report.shortfall(), ShortfallWarning, stacklevel=2)
         return names
 
-    @takes(Style, Scoring)
+    @takes(Style, Scoring, Writing)
     def score(self, names: str | Iterable[str], **options) -> Names:
         """Each name's loss per character (lower: more typical), whether it is a real name of the
         data and, with `explain`, the surprisal of each character; `label` scores in one style
-        (default: the label summed out)."""
-        style, scoring = split_keywords(options, Style, Scoring)
-        return Names(score_run(self.run, _listed(names), style, scoring))
+        (default: the label summed out). Names come back written as places are (`raw`: cleaned)."""
+        style, scoring, writing = split_keywords(options, Style, Scoring, Writing)
+        return Names(writing.applied(score_run(self.run, _listed(names), style, scoring)))
 
-    @takes(Guessing)
+    @takes(Guessing, Writing)
     def guess(self, names: str | Iterable[str], **options) -> Names:
-        """The likeliest labels of each name (a conditioned run), with their probabilities; `by`
-        sums them into groups (community), `top` says how many."""
-        (guessing,) = split_keywords(options, Guessing)
-        return Names(guess_run(self.run, _listed(names), guessing))
+        """The likeliest labels of each name (a conditioned run), with their probabilities, and a
+        real name's own labels; `by` sums them into groups (community), `top` says how many."""
+        guessing, writing = split_keywords(options, Guessing, Writing)
+        return Names(writing.applied(guess_run(self.run, _listed(names), guessing)))
 
     def evaluate(self) -> dict[str, float]:
         """The loss per character on train, val and test (and, for a conditioned run, val and test
