@@ -6,6 +6,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,20 @@ from villanueva.runs import load_run  # noqa: E402
 from villanueva.schema import options as options_of  # noqa: E402
 from villanueva.web.app import create_app  # noqa: E402
 
+# A PNG of one pixel: a diagnostic plot for the tiny run, so that the page has one to show.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c49444154789c639865220400024c00e1af56877e0000000049454e44ae426082"
+)
+
 
 @pytest.fixture(scope="module")
-def runs(tiny_run):
-    return [load_run(None), load_run(tiny_run)]
+def runs(tiny_run, tmp_path_factory):
+    tiny = tmp_path_factory.mktemp("served") / "tiny"
+    shutil.copytree(tiny_run, tiny)  # the shared run is left as it is
+    (tiny / "plots").mkdir(exist_ok=True)
+    (tiny / "plots" / "loss.png").write_bytes(PIXEL)
+    return [load_run(None), load_run(tiny)]
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +139,9 @@ def test_the_frameworks_own_refusals_answer_with_error_too(client, case):
     method, path, request, status = FRAMEWORK_REFUSALS[case]
     response = getattr(client, method)(path, **request)
     assert response.status_code == status, response.text
-    assert list(response.json()) == ["error"] and "\n" not in response.json()["error"]
+    answer = response.json()
+    assert "error" in answer and set(answer) <= {"error", "message"}  # "message": the page's words
+    assert "\n" not in answer["error"]
 
 
 def test_the_options_are_the_libraries_declarations_with_the_servers_caps(client):
@@ -147,9 +160,22 @@ def test_the_options_are_the_libraries_declarations_with_the_servers_caps(client
     assert set(sample) == declared | {"run"}
 
 
-def test_errors_name_the_request_fields(client):
-    error = client.post("/api/sample", json={"min_length": 9, "max_length": 3}).json()["error"]
-    assert error == "min_length 9 is more than max_length 3"
+def test_errors_name_the_request_fields_and_say_them_as_the_page_labels_them(client):
+    answer = client.post("/api/sample", json={"min_length": 9, "max_length": 3}).json()
+    assert answer["error"] == "min_length 9 is more than max_length 3"
+    assert answer["message"] == "“Shortest” 9 is more than “Longest” 3"  # the page's labels (titles)
+    options = client.get("/api/options").json()["sample"]
+    assert options["min_length"]["title"] == "Shortest" and options["max_length"]["title"] == "Longest"
+    out_of_range = client.post("/api/sample", json={"count": 5000}).json()
+    assert out_of_range["message"].startswith("“Names”: ") and out_of_range["error"].startswith("count: ")
+    short = client.post("/api/sample", json={"count": 5, "contains": ["qqq"], "budget": 200}).json()
+    assert "raise it with “Candidates to try”" in short["shortfall_message"]
+    assert "“Contains” 'qqq'" in short["shortfall_message"] and "budget" in short["shortfall"]
+
+
+def test_the_favicon_is_served(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
 
 
 def test_broken_json_unknown_plots_and_the_schema(client):
@@ -216,8 +242,9 @@ BROWSER_FLAGS = [  # a closed network: no background connections, no sandbox as 
 ]
 
 
-@pytest.fixture(scope="module")
-def server(runs):
+@contextmanager
+def serving(runs):
+    """A real server of `runs` on a free port, in a thread: its address."""
     import uvicorn
 
     with socket.socket() as probe:
@@ -238,6 +265,20 @@ def server(runs):
 
 
 @pytest.fixture(scope="module")
+def server(runs):
+    """The bundled model and a tiny run without labels: the page offers a choice of model."""
+    with serving(runs) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def plain_server(runs):
+    """What plain `villanueva serve` serves: the bundled model alone."""
+    with serving(runs[:1]) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM:
         pytest.skip("no Chromium found (apt-get install chromium, or set VILLANUEVA_CHROMIUM)")
@@ -253,7 +294,36 @@ def screenshots(tmp_path) -> Path:
     return Path(os.environ.get("VILLANUEVA_SCREENSHOTS", tmp_path))
 
 
-def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_path):
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def opened(browser, server, query="", **size):
+    """A new page of `server` (at `query`), its runs and options read."""
+    page = browser.new_page(**(size or DESKTOP))
+    page.goto(server + query)
+    page.wait_for_selector("#facts dd")
+    return page
+
+
+def names_shown(page) -> list[str]:
+    return page.locator("#names .name").all_inner_texts()
+
+
+def generated(page, expected: int, **fields) -> list[str]:
+    """Fill the generate form (opening the more options), press Generate, wait for `expected` names."""
+    page.evaluate("document.getElementById('advanced').open = true")
+    for name, value in fields.items():
+        page.fill(f"[name={name}]", str(value))
+    page.click("#generate-button")
+    page.wait_for_function(
+        f"document.querySelectorAll('#names li').length === {expected}"
+        " && !document.getElementById('generate-button').disabled"
+    )
+    return names_shown(page)
+
+
+def test_the_page_generates_filters_by_label_and_guesses(browser, server):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     outside = []
     page.on(
@@ -266,11 +336,10 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_pa
     count = page.locator("input[name=count]")
     assert count.get_attribute("max") == "1000" and count.input_value() == "20"  # from /api/options
     assert page.locator("input[name=temperature]").input_value() == "1"
-    page.fill("input[name=count]", "12")
-    page.fill("input[name=seed]", "4")
-    page.click("#generate-button")
-    page.wait_for_function("document.querySelectorAll('#names li').length === 12")
-    assert all(text.endswith("Girona") for text in page.locator("#names .meta").all_inner_texts())
+    generated(page, 12, count=12, seed=4)
+    for item in page.locator("#names li").all():  # the style asked for, or "real name" alone
+        details = item.locator(".details").inner_text()
+        assert details.endswith("Girona") or details.endswith("real name"), details
     page.click("#more")
     page.wait_for_function("document.querySelectorAll('#names li').length === 24")
     # Keyboard only: type a name and press Enter.
@@ -283,26 +352,256 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server, tmp_pa
     assert page.locator("#explained .char").count() == len("vilanova de bellpuig") + 1
     first = rows.nth(0).inner_text()
     assert any(province in first for province in ("Lleida", "Girona", "Barcelona", "Tarragona")), first
-    page.screenshot(path=str(screenshots(tmp_path) / "page.png"), full_page=True)
     page.select_option("#by", "community")
     page.click("#guess-form button")
     page.wait_for_function("document.querySelector('#chart .row span').textContent === 'Cataluña'")
     assert not outside, outside
 
 
-def test_the_page_shows_errors_and_fits_a_phone(browser, server, tmp_path):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+# --- the faults of the page's first version, one test each (numbered as in the issue) -----------
+
+
+def test_1_a_run_without_labels_hides_their_fields(browser, server):
+    page = opened(browser, server)
+    assert page.is_visible("#run-choice") and page.is_visible("#label")
+    page.select_option("#run", "1")
+    page.wait_for_function("document.getElementById('facts').textContent.includes('mlp')")
+    assert not page.is_visible("#label") and not page.is_visible("#by")  # no "Style of", no empty "By"
+    page.select_option("#run", "0")
+    assert page.is_visible("#label") and page.is_visible("#by")
+
+
+def test_2_another_model_clears_the_old_models_names_and_explanation(browser, server):
+    page = opened(browser, server)
+    assert len(generated(page, 5, count=5, seed=1)) == 5
+    page.fill("#guess-name", "toro")
+    page.press("#guess-name", "Enter")
+    page.wait_for_selector("#guess-result:not([hidden])")
+    page.select_option("#run", "1")
+    assert names_shown(page) == [] and page.is_disabled("#more") and page.is_disabled("#copy")
+    assert not page.is_visible("#guess-result") and page.inner_text("#generate-note") == ""
+    assert "run=1" in page.url and "seed" not in page.url
+    generated(page, 5, count=5)
+    page.click("#more")  # More now asks the new model, and the list holds its names only
+    page.wait_for_function("document.querySelectorAll('#names li').length === 10")
+
+
+HOLD_REQUESTS = """() => {
+  window.sent = [];
+  const real = window.fetch;
+  window.fetch = (path, init) => {
+    if (!String(path).includes('api/sample')) return real(path, init);
+    window.sent.push(JSON.parse(init.body));
+    return new Promise((resolve) => { window.release = () => resolve(real(path, init)); });
+  };
+}"""
+
+
+def test_3_nothing_sends_a_second_request_while_one_is_in_flight(browser, server):
+    page = opened(browser, server)
+    generated(page, 5, count=5, seed=2)
+    page.evaluate(HOLD_REQUESTS)
+    page.select_option("#label", "Girona")
+    assert page.is_disabled("#more")  # changed settings: More would repeat the old ones
+    page.click("#generate-button")
+    page.wait_for_function("window.sent.length === 1")
+    assert page.is_disabled("#generate-button") and page.is_disabled("#more")
+    page.press("input[name=count]", "Enter")  # a second submit, by the keyboard, is not sent either
+    page.evaluate("document.getElementById('more').click()")
+    assert page.evaluate("window.sent.length") == 1
+    page.evaluate("window.release()")
+    page.wait_for_function("!document.getElementById('more').disabled")
+    page.click("#more")
+    page.wait_for_function("window.sent.length === 2")
+    assert page.evaluate("window.sent[1].label") == "Girona"  # More repeats the list's own settings
+    page.evaluate("window.release()")
+    page.wait_for_function("document.querySelectorAll('#names li').length === 10")
+    assert all(
+        text.endswith(("Girona", "real name")) for text in page.locator("#names .details").all_inner_texts()
+    )
+
+
+def test_3_a_shortfall_is_a_warning_not_small_print(browser, server):
+    page = opened(browser, server)
+    page.evaluate("document.getElementById('advanced').open = true")
+    page.fill("[name=contains]", "qqq")
+    page.fill("[name=budget]", "200")
+    page.click("#generate-button")
+    page.wait_for_selector("#generate-warning:not([hidden])")
+    warning = page.inner_text("#generate-warning")
+    assert "found 0 of 20 names in 200 candidates" in warning and "“Candidates to try”" in warning
+    assert "--" not in warning and "with budget" not in warning
+
+
+def test_4_a_submit_the_browser_refuses_leaves_no_old_answer(browser, server):
+    page = opened(browser, server)
+    generated(page, 5, count=5)
+    page.fill("[name=min_length]", "30")
+    page.fill("[name=max_length]", "10")
+    page.click("#generate-button")
+    page.wait_for_selector("#generate-error:not([hidden])")
+    page.fill("[name=count]", "5000")  # above the API's maximum: the browser refuses to submit
+    page.click("#generate-button")
+    page.wait_for_function("document.getElementById('generate-note').textContent.startsWith('Not generated')")
+    assert not page.is_visible("#generate-error") and names_shown(page) == []
+    assert "“Names”" in page.inner_text("#generate-note")
+
+
+def test_5_the_list_copies_and_selects_names_only(browser, server):
+    context = browser.new_context(**DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.rstrip("/"))
+    page = context.new_page()
     page.goto(server)
     page.wait_for_selector("#facts dd")
+    names = generated(page, 30, count=30, seed=5, starts_with="villanueva de la")
+    page.click("#copy")
+    page.wait_for_function("document.getElementById('generate-note').textContent.startsWith('copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == "\n".join(names) + "\n"
+    # Without the Clipboard API: a text area of the names, copied by the browser.
+    page.evaluate("""() => {
+      navigator.clipboard.writeText = () => Promise.reject(new Error('denied'));
+      document.execCommand = (command) => { window.copied = document.activeElement.value; return true; };
+    }""")
+    page.click("#copy")
+    assert page.evaluate("window.copied") == "\n".join(names) + "\n"
+    # Selecting the list takes the names, not their details; a reader hears them apart.
+    selected = page.evaluate("""() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById('names'));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return getSelection().toString();
+    }""")
+    assert [line.strip() for line in selected.split("\n") if line.strip()] == names
+    assert page.locator("#names li").nth(0).inner_text().startswith(names[0] + ", ")
+    # Long entries wrap inside their column, never into the next one.
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('#names li')].filter((li) => li.scrollWidth > li.clientWidth).length"
+    )
+    assert overflowing == 0
+    context.close()
+
+
+def test_6_a_real_name_is_not_paired_with_the_style_asked_for(browser, server):
+    page = opened(browser, server)
+    page.select_option("#label", "Almería")
+    generated(page, 100, count=100, seed=6, temperature=0.6)
+    real = page.locator("#names li:has(.badge)")
+    assert real.count() > 0  # cool sampling repeats real names
+    for item in real.all():
+        assert item.locator(".badge").inner_text() == "real name" and "Almería" not in item.inner_text()
+
+
+def test_7_messages_use_the_pages_words(browser, server):
+    page = opened(browser, server)
+    page.evaluate("document.getElementById('advanced').open = true")
+    for name, value, expected in (("contains", "7", "“Contains”"), ("min_length", "20", "“Shortest” 20")):
+        page.fill(f"[name={name}]", value)
+        page.fill("[name=max_length]", "5" if name == "min_length" else "100")
+        page.click("#generate-button")
+        page.wait_for_selector("#generate-error:not([hidden])")
+        error = page.inner_text("#generate-error")
+        assert error.startswith(expected) and "--" not in error and "_" not in error, error
+        page.fill(f"[name={name}]", "1" if name == "min_length" else "")
+    assert page.inner_text("label:has([name=budget])").strip() == "Candidates to try"
+
+
+def test_8_a_characters_surprisal_shows_on_focus_and_on_tap(browser, server):
+    page = opened(browser, server, **PHONE)
+    page.fill("#guess-name", "Bellpuig")
+    page.press("#guess-name", "Enter")
+    page.wait_for_selector("#explained .char")
+    page.focus("#explained .char >> nth=0")
+    assert page.inner_text("#char-info").startswith("'b': surprisal ")
+    page.tap("#explained .char.end")
+    assert page.inner_text("#char-info").startswith("the end of the name: surprisal ")
+
+
+def test_9_the_phone_layout(browser, server):
+    page = opened(browser, server, **PHONE)
+    button = page.locator("#generate-button").bounding_box()
+    assert button["y"] + button["height"] <= 844  # on the first screen
+    assert not page.is_visible("[name=temperature]")  # folded under "More options"
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('#curve text')].map((t) => t.getBoundingClientRect().height)"
+    )
+    assert sizes and min(sizes) >= 10, sizes  # the curve's labels keep a readable size
+    page.fill("#guess-name", "Vilanova de Bellpuig")
+    page.press("#guess-name", "Enter")
+    page.wait_for_selector("#explained .char")
+    # No word is broken across lines: every box of a word has the same top.
+    tops = page.evaluate(
+        "[...document.querySelectorAll('#explained .word')]"
+        ".map((w) => new Set([...w.children].map((c) => c.getBoundingClientRect().top)).size)"
+    )
+    assert tops == [1, 1, 1], tops
+    page.fill("#guess-name", "a" * 100)
+    page.press("#guess-name", "Enter")
+    page.wait_for_function("document.getElementById('guess-loss').textContent.includes('aaaa')")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+
+
+def test_9_errors_fit_a_phone(browser, server):
+    page = opened(browser, server, **PHONE)
+    page.click("#advanced summary")
     page.fill("input[name=min_length]", "30")
     page.fill("input[name=max_length]", "10")
     page.click("#generate-button")
     page.wait_for_selector("#generate-error:not([hidden])")
-    assert "min_length 30 is more than max_length 10" in page.inner_text("#generate-error")
+    assert "“Shortest” 30 is more than “Longest” 10" in page.inner_text("#generate-error")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px screen"
-    page.fill("input[name=min_length]", "1")
-    page.fill("input[name=max_length]", "100")
-    page.click("#generate-button")
-    page.wait_for_function("document.querySelectorAll('#names li').length === 20")
-    page.screenshot(path=str(screenshots(tmp_path) / "phone.png"), full_page=True)
+
+
+def test_10_inside_the_model_explains_and_its_plots_open_full_size(browser, server):
+    page = opened(browser, server)
+    inside = page.inner_text("#inside")
+    assert all(word in inside for word in ("nats", "validation", "test", "held back"))
+    assert "--" not in page.inner_text("#facts")  # the changed settings in words, not flags
+    page.select_option("#run", "1")
+    link = page.locator("#plots figure a").first
+    page.wait_for_function(
+        "document.querySelector('#plots img') && document.querySelector('#plots img').complete"
+    )
+    assert (
+        link.get_attribute("href") == "api/runs/1/plots/loss.png" and link.get_attribute("target") == "_blank"
+    )
+    assert page.evaluate("document.querySelector('#plots img').naturalWidth") == 1
+
+
+def test_11_the_address_keeps_the_settings_and_the_list(browser, server):
+    page = opened(browser, server)
+    page.select_option("#label", "Girona")
+    names = generated(page, 7, count=7, ends_with="a")
+    page.click("#more")
+    page.wait_for_function("document.querySelectorAll('#names li').length === 14")
+    names = names_shown(page)
+    assert "seed=" in page.url and "more=1" in page.url and "label=Girona" in page.url
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#names li').length === 14")
+    assert names_shown(page) == names and page.input_value("#label") == "Girona"
+    assert page.input_value("[name=seed]") == ""  # the page chose the seed: Generate still draws anew
+    shared = opened(browser, server, page.url[len(server) :])  # a link: the same list elsewhere
+    shared.wait_for_function("document.querySelectorAll('#names li').length === 14")
+    assert names_shown(shared) == names
+    assert "8,133 names" in page.inner_text("#facts")  # one number format
+    icons = []
+    page.on("response", lambda response: icons.append(response.status) if "favicon" in response.url else None)
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#names li').length === 14")
+    assert all(status == 200 for status in icons)
+
+
+def test_the_screenshots_of_plain_serve(browser, plain_server, tmp_path):
+    """The README's pictures: what `villanueva serve` shows, on a desktop and on a phone."""
+    for size, file in ((DESKTOP, "page.png"), (PHONE, "phone.png")):
+        page = opened(browser, plain_server, "?count=12&label=Girona&seed=4&picked=1", **size)
+        assert not page.is_visible("#run-choice")  # one model: no choice of model
+        page.wait_for_function("document.querySelectorAll('#names li').length === 12")
+        page.fill("#guess-name", "Vilanova de Bellpuig")
+        page.press("#guess-name", "Enter")
+        page.wait_for_selector("#chart .row")
+        page.hover("#explained .char >> nth=4")
+        page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+        page.screenshot(path=str(screenshots(tmp_path) / file), full_page=True)

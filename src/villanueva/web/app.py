@@ -8,7 +8,9 @@
     POST /api/score              names' losses, explained or not (inference.on_demand.score_run)
     POST /api/guess              names' likeliest labels (inference.guess_run)
 
-A mistake in a request is a 4xx whose JSON body is {"error": "<one line>"}: 422 for a request
+A mistake in a request is a 4xx whose JSON body is {"error": "<one line>"} (naming the request's
+fields; a mistake in a request's fields also has "message", the same naming them as the page labels
+them, `requests.spoken`; so has a shortfall, "shortfall_message"): 422 for a request
 outside the declared limits (requests.py), 400 for what only the library can judge (an unknown
 label, a character outside the vocabulary), 404 for an unknown run or plot. The runs are read once,
 at start, in eval mode; a request changes nothing they hold. Requests are taken concurrently, but
@@ -33,7 +35,7 @@ from villanueva.inference.guess import Guessing
 from villanueva.inference.on_demand import SURPRISING, Sampling, Scoring, Style, sample_run, score_run
 from villanueva.runs import Run
 from villanueva.web.describe import PLOTS, describe
-from villanueva.web.requests import GuessRequest, SampleRequest, ScoreRequest, built, limits
+from villanueva.web.requests import GuessRequest, SampleRequest, ScoreRequest, built, limits, spoken
 
 STATIC = Path(str(resources.files("villanueva.web").joinpath("static")))
 
@@ -61,11 +63,14 @@ def create_app(runs: list[Run]) -> FastAPI:
         first = error.errors()[0]
         path = [str(part) for part in first["loc"][1:]] if first["type"] != "json_invalid" else []
         where = ".".join(path) or "body"
-        return JSONResponse({"error": f"{where}: {first['msg']}"}, status_code=422)
+        said = spoken(path[0]) if path else "the request"
+        return JSONResponse(
+            {"error": f"{where}: {first['msg']}", "message": f"{said}: {first['msg']}"}, status_code=422
+        )
 
     @app.exception_handler(UserError)
     def refused(request: Request, error: UserError) -> JSONResponse:
-        return JSONResponse({"error": error.worded(str)}, status_code=400)
+        return JSONResponse({"error": error.worded(str), "message": error.worded(spoken)}, status_code=400)
 
     # Starlette's own: an unknown path (404), another method (405), a body it cannot parse (400).
     # FastAPI's HTTPException, raised here, is one of them.
@@ -74,6 +79,10 @@ def create_app(runs: list[Run]) -> FastAPI:
         return JSONResponse(
             {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it whatever the page's <link rel=icon> says
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/api/runs")
     def list_runs() -> list[dict]:
@@ -103,6 +112,7 @@ def create_app(runs: list[Run]) -> FastAPI:
             "candidates": report.candidates,
             "complete": report.complete,
             "shortfall": None if report.complete else worded(report.shortfall(), str),
+            "shortfall_message": None if report.complete else worded(report.shortfall(), spoken),
         }
 
     @app.post("/api/score")

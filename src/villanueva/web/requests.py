@@ -32,12 +32,42 @@ CAPS = {
 
 Text = Annotated[str, StringConstraints(max_length=MAX_LENGTH)]
 
+# Each field as the page labels it (its JSON schema's "title"): the page reads its labels here, and
+# the page's messages name a field the same way (`spoken`), not as a flag or a request field.
+LABELS = {
+    "run": "Model",
+    "count": "Names",
+    "seed": "Seed",
+    "budget": "Candidates to try",
+    "label": "Style of",
+    "temperature": "Temperature",
+    "top_k": "Top-k",
+    "top_p": "Top-p",
+    "starts_with": "Starts with",
+    "ends_with": "Ends with",
+    "contains": "Contains",
+    "min_length": "Shortest",
+    "max_length": "Longest",
+    "new_only": "New names only",
+    "min_distance": "Edits from any real name",
+    "exclude": "Names to leave out",
+    "explain": "Explain",
+    "by": "By",
+    "top": "Labels shown",
+    "names": "Names",
+}
+
+
+def spoken(name: str) -> str:
+    """The parameter `name` as the page's messages say it: its label, in quotes ("“Shortest”")."""
+    return f"“{LABELS.get(name, name.replace('_', ' '))}”"
+
 
 class Strict(BaseModel):
     # A misspelt field is an error, not ignored; "3" is not taken for 3, nor "yes" for true.
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    run: int = Field(default=0, ge=0, description="which run: its index in /api/runs")
+    run: int = Field(default=0, ge=0, title=LABELS["run"], description="which run: its index in /api/runs")
 
 
 def _fields(*groups) -> dict:
@@ -55,6 +85,7 @@ def _fields(*groups) -> dict:
             declared[f.name] = (
                 annotation | None if expected.optional else annotation,
                 Field(
+                    title=LABELS.get(f.name),
                     default=list(default) if expected.sequence else default,
                     description=worded(f.metadata["help"], str),  # the field's own name, as errors say it
                     **limits,
