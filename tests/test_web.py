@@ -15,6 +15,7 @@ pytest.importorskip("fastapi", reason="the web extra is not installed: pip insta
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from villanueva.data.spelling import Writing  # noqa: E402
 from villanueva.inference import Constraints, Drawing  # noqa: E402
 from villanueva.inference.guess import Guessing  # noqa: E402
 from villanueva.inference.on_demand import SURPRISING, Sampling, Style  # noqa: E402
@@ -69,7 +70,7 @@ def test_sample_meets_the_constraints_and_is_repeatable(client):
     answer = client.post("/api/sample", json=request).json()
     assert answer["complete"] and answer["asked"] == 10 and len(answer["names"]) == 10
     for name in answer["names"]:
-        assert name["name"].startswith("sant") and len(name["name"]) >= 8
+        assert name["name"].startswith("Sant") and len(name["name"]) >= 8  # written as a place is
         assert name["label"] == "Girona" and not name["known"] and name["loss"] > 0
     assert client.post("/api/sample", json=request).json()["names"] == answer["names"]
 
@@ -156,7 +157,8 @@ def test_the_options_are_the_libraries_declarations_with_the_servers_caps(client
     assert sample["temperature"]["description"] == options_of(Drawing)[0].metadata["help"]
     assert options["surprising"] == SURPRISING
     # Every option of the sampling groups is a field of the request, and nothing else is.
-    declared = {f.name for group in (Sampling, Style, Drawing, Constraints) for f in options_of(group)}
+    groups = (Sampling, Style, Drawing, Constraints, Writing)
+    declared = {f.name for group in groups for f in options_of(group)}
     assert set(sample) == declared | {"run"}
 
 
@@ -352,6 +354,7 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server):
     assert page.locator("#explained .char").count() == len("vilanova de bellpuig") + 1
     first = rows.nth(0).inner_text()
     assert any(province in first for province in ("Lleida", "Girona", "Barcelona", "Tarragona")), first
+    assert page.inner_text("#guess-loss").endswith("a real name of Lleida")  # its own province
     page.select_option("#by", "community")
     page.click("#guess-form button")
     page.wait_for_function("document.querySelector('#chart .row span').textContent === 'Cataluña'")
@@ -512,7 +515,7 @@ def test_8_a_characters_surprisal_shows_on_focus_and_on_tap(browser, server):
     page.press("#guess-name", "Enter")
     page.wait_for_selector("#explained .char")
     page.focus("#explained .char >> nth=0")
-    assert page.inner_text("#char-info").startswith("'b': surprisal ")
+    assert page.inner_text("#char-info").startswith("'B': surprisal ")
     page.tap("#explained .char.end")
     assert page.inner_text("#char-info").startswith("the end of the name: surprisal ")
 

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from villanueva import __version__
+from villanueva.data.spelling import Writing
 from villanueva.errors import UserError, worded
 from villanueva.inference import Constraints, Drawing, SampleReport, guess_run
 from villanueva.inference.guess import Guessing
@@ -105,7 +106,7 @@ def create_app(runs: list[Run]) -> FastAPI:
         groups = [built(cls, request) for cls in (Sampling, Style, Constraints, Drawing)]
         batches = sample_run(run, *groups, report=report, losses=True)
         with computing:
-            names = [name.to_json() for batch in batches for name in batch]
+            names = [name.to_json() for batch in batches for name in built(Writing, request).applied(batch)]
         return {
             "names": names,
             "asked": report.asked,
@@ -120,13 +121,14 @@ def create_app(runs: list[Run]) -> FastAPI:
         run = chosen(request.run)
         with computing:
             scored = score_run(run, request.names, built(Style, request), built(Scoring, request))
+            scored = built(Writing, request).applied(scored)
         return {"names": [name.to_json() for name in scored]}
 
     @app.post("/api/guess")
     def guess(request: GuessRequest) -> dict:
         run = chosen(request.run)
         with computing:
-            guesses = guess_run(run, request.names, built(Guessing, request))
+            guesses = built(Writing, request).applied(guess_run(run, request.names, built(Guessing, request)))
         return {"names": [guess.to_json() for guess in guesses]}
 
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from villanueva.data.spelling import Writing
 from villanueva.errors import worded
 from villanueva.inference.constraints import MAX_LENGTH, Constraints
 from villanueva.inference.guess import Guessing
@@ -55,6 +56,7 @@ LABELS = {
     "by": "By",
     "top": "Labels shown",
     "names": "Names",
+    "raw": "As the model writes them",
 }
 
 
@@ -98,12 +100,12 @@ def _request(name: str, *groups, **extra) -> type[BaseModel]:
     return create_model(name, __base__=Strict, **_fields(*groups), **extra)
 
 
-SampleRequest = _request("SampleRequest", Sampling, Style, Drawing, Constraints)
+SampleRequest = _request("SampleRequest", Sampling, Style, Drawing, Constraints, Writing)
 ScoreRequest = _request(
-    "ScoreRequest", Style, Scoring, names=(list[Text], Field(min_length=1, max_length=MAX_NAMES))
+    "ScoreRequest", Style, Scoring, Writing, names=(list[Text], Field(min_length=1, max_length=MAX_NAMES))
 )
 GuessRequest = _request(
-    "GuessRequest", Guessing, names=(list[Text], Field(min_length=1, max_length=MAX_GUESSED))
+    "GuessRequest", Guessing, Writing, names=(list[Text], Field(min_length=1, max_length=MAX_GUESSED))
 )
 
 

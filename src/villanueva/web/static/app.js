@@ -409,7 +409,7 @@ async function guess(event) {
       run.labels ? api("api/guess", { run: state.run, names: [name], by: $("by").value || null }) : null,
     ]);
     if (epoch !== state.epoch) return;
-    renderExplained(scored.names[0]);
+    renderExplained(scored.names[0], guessed ? guessed.names[0].real : []);
     if (guessed) renderChart(guessed.names[0]);
     $("guess-result").hidden = false;
   } catch (error) {
@@ -423,8 +423,10 @@ async function guess(event) {
   }
 }
 
-function renderExplained(scored) {
-  $("guess-loss").textContent = `“${scored.name}”: ${scored.loss.toFixed(3)} nats per character${scored.known ? " — a real name of the data" : ""}`;
+function renderExplained(scored, realLabels) {
+  // A real name's own labels (its province), when the run has labels; else only that it is real.
+  const real = realLabels.length ? ` — a real name of ${realLabels.join(" and ")}` : " — a real name of the data";
+  $("guess-loss").textContent = `“${scored.name}”: ${scored.loss.toFixed(3)} nats per character${scored.known ? real : ""}`;
   $("char-info").textContent = "Tap, hover or focus a character for its surprisal.";
   // A box per character, grouped by word, so that a line breaks between words, not inside one.
   const characters = [...scored.name, null]; // null: the end of the name
