@@ -202,7 +202,10 @@ def test_concurrent_requests_give_what_each_would_alone(client):
     alone = [client.post("/api/sample", json=r).json()["names"] for r in requests]
     with ThreadPoolExecutor(8) as pool:
         together = list(pool.map(lambda r: client.post("/api/sample", json=r).json()["names"], requests))
-    assert together == alone
+    # These runs are torch's, whose float32 products round by the shape of the batch: the losses,
+    # scored beside other requests' names, agree to float32's precision (tests/test_batching.py).
+    for names, expected in zip(together, alone):
+        assert [{**n, "loss": pytest.approx(n["loss"], rel=1e-6)} for n in expected] == names
 
 
 def test_a_client_that_goes_away_cancels_its_work():

@@ -8,6 +8,8 @@ text-generation servers do), so that concurrent requests share each call's fixed
 - Each step decodes at most `SHARE` rows of each request: a request drawing thousands of
   candidates (a constraint few names meet) advances a share at a time, and a step costs the others
   little more than without it. The Sampler draws a position's rows in order whatever the slices.
+- The names of the rounds that end in the same step are described (their losses scored) together,
+  in one pass.
 - A request has a deadline: past it, it returns the names found so far and its report says so.
   A request whose future is cancelled (its client went away) is dropped at the next step.
 - Other work on the same model (scoring, guessing: one pass each) runs between steps, one call a
@@ -20,6 +22,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 
@@ -39,7 +42,6 @@ class _Sampling:
     future: Future
     deadline: float
     time_limit: float
-    describe: Callable[[list[Sampled]], list]
     names: list = field(default_factory=list)
     size: int = 0  # rows of the current round
     labels: np.ndarray | None = None  # their label ids, for a conditioned model
@@ -51,24 +53,22 @@ class _Sampling:
 
 class Scheduler:
     """A thread that runs `steps` for every request handed to it (`sample`, `call`); their results
-    come back as futures."""
+    come back as futures. `describe` turns sampled names into what a sampling request answers (the
+    same names, by default): it is called once a step for the names of every round that ended."""
 
-    def __init__(self, steps: Steps, share: int = SHARE):
-        self.steps, self.share = steps, share
+    def __init__(self, steps: Steps, describe: Callable[[list[Sampled]], list] = list, share: int = SHARE):
+        self.steps, self.describe, self.share = steps, describe, share
         self._arrived: deque = deque()  # requests the thread has not taken yet
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="villanueva-scheduler", daemon=True)
         self._thread.start()
 
-    def sample(
-        self, sampler: Sampler, time_limit: float, describe: Callable[[list[Sampled]], list]
-    ) -> Future:
-        """A future of the names `sampler` finds, each batch passed through `describe`; after
-        `time_limit` seconds, of those found by then (and `sampler.report.time_limit` is set).
-        Cancelling the future stops the work."""
+    def sample(self, sampler: Sampler, time_limit: float) -> Future:
+        """A future of the names `sampler` finds (described); after `time_limit` seconds, of those
+        found by then (and `sampler.report.time_limit` is set). Cancelling the future stops the work."""
         future: Future = Future()
-        self._hand_over(_Sampling(sampler, future, time.monotonic() + time_limit, time_limit, describe))
+        self._hand_over(_Sampling(sampler, future, time.monotonic() + time_limit, time_limit))
         return future
 
     def call(self, function: Callable, *args) -> Future:
@@ -141,7 +141,10 @@ class Scheduler:
         for i, request in enumerate(requests):
             if kept[i]:
                 request.decoded.append(extended[i])
-            self._after(request)
+            if request.sampler.position != request.position and request.sampler.in_round:
+                request.todo, request.decoded = self.steps.joined(request.decoded), []
+                request.position = request.sampler.position
+        self._end_rounds([request for request in requests if not request.sampler.in_round])
 
     def _shares(self, sampling: list[_Sampling]) -> tuple[list[_Sampling], list, list[int]]:
         """The requests, the states of their rows to decode in this step (a share of each) and how
@@ -169,21 +172,15 @@ class Scheduler:
         requests, states, counts = zip(*shares)
         return list(requests), list(states), list(counts)
 
-    def _after(self, request: _Sampling) -> None:
-        """After a request's share was drawn: on to the next position once this one is drawn; the
-        names once the round is over, and the answer once the sample is done."""
-        sampler = request.sampler
-        if sampler.in_round:
-            if sampler.position != request.position:
-                request.todo, request.decoded = self.steps.joined(request.decoded), []
-                request.position = sampler.position
-            return
-        request.todo, request.decoded = None, []
-        found = sampler.end()
-        if found:
-            request.names.extend(request.describe(found))
-        if sampler.finished:
-            _resolve(request.future, request.names)
+    def _end_rounds(self, over: list[_Sampling]) -> None:
+        """The names of the rounds just over, described together; the answers of the samples done."""
+        found = [request.sampler.end() for request in over]
+        described = iter(self.describe([name for names in found for name in names]) if any(found) else [])
+        for request, names in zip(over, found):
+            request.todo, request.decoded = None, []
+            request.names += islice(described, len(names))
+            if request.sampler.finished:
+                _resolve(request.future, request.names)
 
 
 def _started(request: _Sampling, count: int) -> np.ndarray | None:

@@ -22,9 +22,9 @@ from villanueva.inference.sample import (
     sample_rounds,
 )
 from villanueva.inference.score import (
+    character_log_likelihoods,
     character_surprisals,
     cleaned_names,
-    log_likelihoods,
     mixture_log_likelihoods,
 )
 from villanueva.inference.steps import Steps
@@ -130,7 +130,8 @@ def sample_run(
     steps = run_steps(run)  # one decoding graph for the sampling and the losses
     sampler = run_sampler(run, steps, sampling, style, constraints, drawing, report=report)
     known = run.names
-    return (described(run, steps, batch, known, losses) for batch in sample_rounds(steps, sampler))
+    batches = sample_rounds(steps, sampler)
+    return (described(run, steps, batch, known=known, losses=losses) for batch in batches)
 
 
 def run_sampler(
@@ -161,13 +162,11 @@ def run_sampler(
 
 
 def described(
-    run: Run, steps: Steps, batch: list[Sampled], known: set[str], losses: bool
+    run: Run, steps: Steps, batch: list[Sampled], *, known: set[str], losses: bool
 ) -> list[SampledName]:
     """A batch of sampled names with their labels' names, whether the run knows them (`known`: its
-    names) and, with `losses`, their losses per character (one scoring pass)."""
-    names = [sampled.name for sampled in batch]
-    label_ids = None if run.labels is None else [sampled.label_id for sampled in batch]
-    totals = log_likelihoods(steps, run.vocab, names, label_ids).tolist() if losses else None
+    names) and, with `losses`, their losses per character."""
+    totals = _log_likelihoods(run, steps, batch) if losses else None
     return [
         SampledName(
             sampled.name,
@@ -176,6 +175,24 @@ def described(
             sampled.name in known,
         )
         for i, sampled in enumerate(batch)
+    ]
+
+
+def _log_likelihoods(run: Run, steps: Steps, batch: list[Sampled]) -> list[float]:
+    """ln P(name | label) of each sampled name: what the sampler drew it with, and for a name that
+    was given its start, the start's, scored once for each (start, label) of the batch."""
+    given = sorted(
+        {(sampled.name[: sampled.prefix], sampled.label_id) for sampled in batch if sampled.prefix}
+    )
+    starts = {}
+    if given:
+        label_ids = None if run.labels is None else [label_id for _, label_id in given]
+        scored = character_log_likelihoods(steps, run.vocab, [start for start, _ in given], label_ids)
+        # The start's characters, without the end that scoring it alone adds.
+        starts = {pair: float(values[:-1].sum()) for pair, values in zip(given, scored)}
+    return [
+        sampled.drawn_log_probability + starts.get((sampled.name[: sampled.prefix], sampled.label_id), 0.0)
+        for sampled in batch
     ]
 
 

@@ -26,7 +26,7 @@ from villanueva.data import Vocab
 from villanueva.errors import UserError, parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.inference.graphs import as_steps
-from villanueva.inference.steps import NON_FINITE, Steps
+from villanueva.inference.steps import NON_FINITE, Steps, logsumexp
 from villanueva.schema import check, setting
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class Drawing:
 class Sampled:
     name: str
     label_id: int | None  # the label it was drawn with, for a conditioned model
+    # ln P of the characters drawn after the prefix and of the end, given the prefix and the label:
+    # summed from the logits they were drawn from, so that a name's loss needs no second pass
+    drawn_log_probability: float = 0.0
+    prefix: int = 0  # the first characters of `name`, given (starts_with) and not drawn
 
 
 @dataclass
@@ -204,6 +208,7 @@ class Sampler:
         weights = self.label_weights
         self._label_ids = None if weights is None else _draw_labels(weights, size, self.generator)
         self._generated = np.zeros((size, self.most + 1), dtype=np.int64)
+        self._log_probabilities = np.zeros(size)  # of each row's characters drawn so far
         self._lengths = np.full(size, -1)  # -1 until a row ends; one that never ends within `most` is dropped
         self._growing = np.arange(size)  # the rows of `_generated` that have not ended
         self._going_on = np.zeros(size, dtype=bool)  # of the growing rows, those drawn at this position
@@ -216,11 +221,13 @@ class Sampler:
         those rows go on (their state is to be extended with those characters). A finished row,
         and every row after the last position, goes on no longer."""
         logits = logits.astype(np.float64)
-        if self.drawing.temperature != 1:
-            logits /= self.drawing.temperature
-        next_ids = _draw(_cumulative_probabilities(logits, self.drawing), self.generator)
+        tempered = logits if self.drawing.temperature == 1 else logits / self.drawing.temperature
+        next_ids = _draw(_cumulative_probabilities(tempered, self.drawing), self.generator)
+        rows = self._growing[self._drawn : self._drawn + len(next_ids)]
+        self._generated[rows, self.position] = next_ids
+        # The model's own probability (before temperature, top-k, top-p) of each character drawn.
+        self._log_probabilities[rows] += logits[np.arange(len(logits)), next_ids] - logsumexp(logits, axis=1)
         rows = slice(self._drawn, self._drawn + len(next_ids))
-        self._generated[self._growing[rows], self.position] = next_ids
         self._going_on[rows] = next_ids != 0
         self._drawn += len(next_ids)
         last = self.position == self.most
@@ -249,8 +256,10 @@ class Sampler:
         report.passed[self.length_rule] += len(ended)
         labels = [None] * len(ended) if self._label_ids is None else self._label_ids[ended].tolist()
         texts = _decoded(self._generated[ended], self._lengths[ended], self.vocab)
+        prefix = self.constraints.starts_with
         candidates = [
-            Sampled(self.constraints.starts_with + name, label) for name, label in zip(texts, labels)
+            Sampled(prefix + name, label, log_probability, len(prefix))
+            for name, label, log_probability in zip(texts, labels, self._log_probabilities[ended].tolist())
         ]
         found = _passing(candidates, self.rules, self.novelty, self.returned, report)
         found = found[: report.asked - report.found]

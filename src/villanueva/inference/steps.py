@@ -105,7 +105,7 @@ class WindowSteps(Steps):
         return np.concatenate([state[:, -self.description.start_tokens :] for state in states])
 
     def split(self, state: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-        return np.split(state, np.cumsum(sizes)[:-1])
+        return [state[rows] for rows in _slices(sizes)]
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
         # Every character's window and the end token's, name after name, cut from one stream of
@@ -166,12 +166,13 @@ class ReadingSteps(Steps):
         )
 
     def split(self, state: ReadingState, sizes: list[int]) -> list[ReadingState]:
-        bounds = np.cumsum(sizes)[:-1]
-        caches = zip(*(np.split(array, bounds) for array in state.cache.values()))
-        labels = [None] * len(sizes) if state.labels is None else np.split(state.labels, bounds)
         return [
-            ReadingState(logits, dict(zip(state.cache, cache)), label)
-            for logits, cache, label in zip(np.split(state.logits, bounds), caches, labels)
+            ReadingState(
+                state.logits[rows],
+                {name: array[rows] for name, array in state.cache.items()},
+                None if state.labels is None else state.labels[rows],
+            )
+            for rows in _slices(sizes)
         ]
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
@@ -198,6 +199,12 @@ class ReadingSteps(Steps):
         if bool(self.label_count) != (labels is not None):
             raise ValueError("label ids are needed by a conditioned model, and only by one")
         return {"ids": ids} | ({} if labels is None else {"labels": np.asarray(labels, np.int64)}) | cache
+
+
+def _slices(sizes: list[int]) -> list[slice]:
+    """The rows of consecutive parts of `sizes` rows each (views, not copies, when sliced)."""
+    ends = np.cumsum(sizes).tolist()
+    return [slice(end - size, end) for size, end in zip(sizes, ends)]
 
 
 def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ benchmarks/serve_load.py).
 import asyncio
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -60,8 +61,10 @@ def create_app(runs: list[Run]) -> FastAPI:
     # No /docs or /redoc: FastAPI's pages for them load their scripts from a CDN. The schema is
     # served as it is, at /openapi.json.
     steps = [run_steps(run) for run in runs]
-    schedulers = [Scheduler(model_steps) for model_steps in steps]
-    known = [run.names for run in runs]
+    schedulers = [
+        Scheduler(model_steps, partial(described, run, model_steps, known=run.names, losses=True))
+        for run, model_steps in zip(runs, steps)
+    ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -123,14 +126,7 @@ def create_app(runs: list[Run]) -> FastAPI:
         run, report = chosen(asked.run), SampleReport()
         groups = [built(cls, asked) for cls in (Sampling, Style, Constraints, Drawing)]
         sampler = run_sampler(run, steps[asked.run], *groups, report=report)  # a mistake is refused here
-        names = await answered(
-            request,
-            schedulers[asked.run].sample(
-                sampler,
-                asked.time_limit,
-                lambda batch: described(run, steps[asked.run], batch, known[asked.run], losses=True),
-            ),
-        )
+        names = await answered(request, schedulers[asked.run].sample(sampler, asked.time_limit))
         return {
             "names": [name.to_json() for name in names],
             "asked": report.asked,
