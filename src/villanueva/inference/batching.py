@@ -26,7 +26,7 @@ from itertools import islice
 
 import numpy as np
 
-from villanueva.inference.sample import Sampled, Sampler
+from villanueva.inference.sample import Sampled, Sampler, draw_together
 from villanueva.inference.steps import Steps
 
 # Rows of one request in one step. A step of the bundled GRU costs about as much for 16 requests of
@@ -129,12 +129,8 @@ class Scheduler:
                 request.size, _, request.labels = request.sampler.begin()
                 request.unstarted, request.position = request.size, 0
         requests, states, counts = self._shares(sampling)
-        bounds = np.cumsum(counts)[:-1]
         joined = self.steps.joined(states)
-        drawn = [
-            request.sampler.draw(logits)
-            for request, logits in zip(requests, np.split(self.steps.logits(joined), bounds))
-        ]
+        drawn = draw_together([request.sampler for request in requests], self.steps.logits(joined), counts)
         next_ids, keep = (np.concatenate(parts) for parts in zip(*drawn))
         kept = [int(keeps.sum()) for _, keeps in drawn]
         extended = self.steps.split(self.steps.extend(joined, next_ids, keep), kept) if keep.any() else None

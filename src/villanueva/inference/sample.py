@@ -15,7 +15,7 @@ for the next logits and extends the state, in numpy, whether torch or ONNX Runti
 
 import math
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -220,13 +220,15 @@ class Sampler:
         """The next character of the next `len(logits)` rows of the current position, and which of
         those rows go on (their state is to be extended with those characters). A finished row,
         and every row after the last position, goes on no longer."""
-        logits = logits.astype(np.float64)
-        tempered = logits if self.drawing.temperature == 1 else logits / self.drawing.temperature
-        next_ids = _draw(_cumulative_probabilities(tempered, self.drawing), self.generator)
+        return draw_together([self], logits, [len(logits)])[0]
+
+    def _drawn_from(self, cumulative: np.ndarray, logits: np.ndarray, normaliser: np.ndarray):
+        """`draw`, given the rows' cumulative probabilities, their logits and ln sum exp(logits)."""
+        next_ids = _draw(cumulative, self.generator)
         rows = self._growing[self._drawn : self._drawn + len(next_ids)]
         self._generated[rows, self.position] = next_ids
         # The model's own probability (before temperature, top-k, top-p) of each character drawn.
-        self._log_probabilities[rows] += logits[np.arange(len(logits)), next_ids] - logsumexp(logits, axis=1)
+        self._log_probabilities[rows] += logits[np.arange(len(logits)), next_ids] - normaliser
         rows = slice(self._drawn, self._drawn + len(next_ids))
         self._going_on[rows] = next_ids != 0
         self._drawn += len(next_ids)
@@ -294,6 +296,34 @@ def _round_size(report: SampleReport) -> int:
         rate = (report.found + 1) / (report.candidates + 1)
         missing = math.ceil(missing / rate * 1.2)
     return max(1, min(missing, CHUNK, report.budget - report.candidates))
+
+
+def draw_together(
+    samplers: list[Sampler], logits: np.ndarray, counts: list[int]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`Sampler.draw` for several samplers at once, `logits` holding `counts` rows of each in turn:
+    the probabilities of all rows that are drawn alike (the same Drawing) are computed together,
+    each row as it would be alone; each sampler draws its numbers from its own generator."""
+    logits = logits.astype(np.float64)
+    normaliser = logsumexp(logits, axis=1)
+    ends = np.cumsum(counts)
+    rows = [slice(end - count, end) for count, end in zip(counts, ends.tolist())]
+    alike = defaultdict(list)
+    for i, sampler in enumerate(samplers):
+        alike[sampler.drawing].append(i)
+    cumulative = [None] * len(samplers)
+    for drawing, members in alike.items():
+        chosen = np.concatenate([np.arange(rows[i].start, rows[i].stop) for i in members])
+        tempered = logits[chosen] if drawing.temperature == 1 else logits[chosen] / drawing.temperature
+        parts = np.split(
+            _cumulative_probabilities(tempered, drawing), np.cumsum([counts[i] for i in members])[:-1]
+        )
+        for i, part in zip(members, parts):
+            cumulative[i] = part
+    return [
+        sampler._drawn_from(cumulative[i], logits[rows[i]], normaliser[rows[i]])
+        for i, sampler in enumerate(samplers)
+    ]
 
 
 def sample_names(
