@@ -8,7 +8,7 @@ import pytest
 
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, SampleReport
-from villanueva.inference.batching import SHARE, Scheduler
+from villanueva.inference.batching import Scheduler
 from villanueva.inference.graphs import run_steps
 from villanueva.inference.on_demand import Sampling, Style, described, run_sampler, sample_run, score_run
 from villanueva.runs import load_run, open_run
@@ -45,20 +45,20 @@ def without_losses(names):
     return [(name.name, name.label, name.known) for name in names]
 
 
-def scheduler_of(run, share=SHARE):
+def scheduler_of(run, **shares):
     """A scheduler of `run` that describes names as the server does (with their losses)."""
     steps = run_steps(run)
-    return Scheduler(steps, partial(described, run, steps, known=run.names, losses=True), share)
+    return Scheduler(steps, partial(described, run, steps, known=run.names, losses=True), **shares)
 
 
-@pytest.mark.parametrize("share", [256, 7])  # 7: every position's rows drawn a few at a time
+@pytest.mark.parametrize("share", [1024, 7])  # 7: every position's rows drawn a few at a time
 def test_a_seed_gives_the_same_names_alone_and_batched_with_others(run, share):
     alone = []
     for settings in REQUESTS:
         report = SampleReport()
         names = [name for batch in sample_run(run, *settings, report=report, losses=True) for name in batch]
         alone.append((names, report.candidates, report.complete))
-    scheduler = scheduler_of(run, share)
+    scheduler = scheduler_of(run, step_rows=share, min_share=share)
     try:
         handed = [batched(scheduler, run, settings) for settings in REQUESTS]
         together = [(future.result(60), report.candidates, report.complete) for future, report, _ in handed]

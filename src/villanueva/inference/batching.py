@@ -5,11 +5,12 @@ text-generation servers do), so that concurrent requests share each call's fixed
 - A request joins at the next step and leaves when it is done: there is no batch to fill and no
   wait for one. Its names come from its own `Sampler` (inference/sample.py), with its own
   generator, so they are the names `sample_run` gives alone for the same seed.
-- Each step decodes at most `SHARE` rows of each request: a request drawing thousands of
-  candidates (a constraint few names meet) advances a share at a time, and a step costs the others
-  little more than without it. The Sampler draws a position's rows in order whatever the slices.
-- The names of the rounds that end in the same step are described (their losses scored) together,
-  in one pass.
+- Each step decodes at most a share of each request's rows (STEP_ROWS over the requests in flight):
+  a request drawing thousands of candidates (a constraint few names meet) advances a share at a
+  time, and a step costs the others little more than without it. The Sampler draws a position's
+  rows in order whatever the slices.
+- The names of the rounds that end in the same step are described together (the losses of given
+  starts scored in one pass).
 - A request has a deadline: past it, it returns the names found so far and its report says so.
   A request whose future is cancelled (its client went away) is dropped at the next step.
 - Other work on the same model (scoring, guessing: one pass each) runs between steps, one call a
@@ -29,9 +30,10 @@ import numpy as np
 from villanueva.inference.sample import Sampled, Sampler, draw_together
 from villanueva.inference.steps import Steps
 
-# Rows of one request in one step. A step of the bundled GRU costs about as much for 16 requests of
-# 20 names (320 rows) as for 600, so a hard request's share at most doubles the others' steps.
-SHARE = 256
+# Rows of one request in one step: an equal part of STEP_ROWS, and at least MIN_SHARE. Alone, a
+# request draws in steps large enough to be efficient; beside 16 requests of 20 names (320 rows), a
+# request of thousands of candidates adds 60 rows to each step, not thousands.
+STEP_ROWS, MIN_SHARE = 1024, 32
 
 
 @dataclass(eq=False)
@@ -56,8 +58,15 @@ class Scheduler:
     come back as futures. `describe` turns sampled names into what a sampling request answers (the
     same names, by default): it is called once a step for the names of every round that ended."""
 
-    def __init__(self, steps: Steps, describe: Callable[[list[Sampled]], list] = list, share: int = SHARE):
-        self.steps, self.describe, self.share = steps, describe, share
+    def __init__(
+        self,
+        steps: Steps,
+        describe: Callable[[list[Sampled]], list] = list,
+        step_rows: int = STEP_ROWS,
+        min_share: int = MIN_SHARE,
+    ):
+        self.steps, self.describe = steps, describe
+        self.step_rows, self.min_share = step_rows, min_share
         self._arrived: deque = deque()  # requests the thread has not taken yet
         self._wake = threading.Condition()
         self._closed = False
@@ -146,8 +155,9 @@ class Scheduler:
         """The requests, the states of their rows to decode in this step (a share of each) and how
         many rows each. A round's first rows are started here, those of the same prefix together."""
         shares, starting = [], defaultdict(list)
+        share = max(self.min_share, self.step_rows // len(sampling))
         for request in sampling:
-            count = min(self.share, request.sampler.rows_left)
+            count = min(share, request.sampler.rows_left)
             if request.unstarted:
                 starting[tuple(request.sampler.prefix_ids)].append((request, count))
             else:
