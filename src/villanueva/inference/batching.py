@@ -160,6 +160,9 @@ class Scheduler:
             count = min(share, request.sampler.rows_left)
             if request.unstarted:
                 starting[tuple(request.sampler.prefix_ids)].append((request, count))
+            elif count == request.sampler.rows_left:  # the rest of the position: no copy
+                shares.append((request, request.todo, count))
+                request.todo = None
             else:
                 state, request.todo = self.steps.split(
                     request.todo, [count, request.sampler.rows_left - count]

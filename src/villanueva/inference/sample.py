@@ -222,9 +222,8 @@ class Sampler:
         and every row after the last position, goes on no longer."""
         return draw_together([self], logits, [len(logits)])[0]
 
-    def _drawn_from(self, cumulative: np.ndarray, logits: np.ndarray, normaliser: np.ndarray):
-        """`draw`, given the rows' cumulative probabilities, their logits and ln sum exp(logits)."""
-        next_ids = _draw(cumulative, self.generator)
+    def _advance(self, next_ids: np.ndarray, logits: np.ndarray, normaliser: np.ndarray):
+        """`draw`, given the ids drawn, the rows' logits and ln sum exp(logits)."""
         rows = self._growing[self._drawn : self._drawn + len(next_ids)]
         self._generated[rows, self.position] = next_ids
         # The model's own probability (before temperature, top-k, top-p) of each character drawn.
@@ -303,7 +302,7 @@ def draw_together(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """`Sampler.draw` for several samplers at once, `logits` holding `counts` rows of each in turn:
     the probabilities of all rows that are drawn alike (the same Drawing) are computed together,
-    each row as it would be alone; each sampler draws its numbers from its own generator."""
+    each row as it would be alone; each sampler draws its rows' numbers from its own generator."""
     logits = logits.astype(np.float64)
     normaliser = logsumexp(logits, axis=1)
     ends = np.cumsum(counts)
@@ -311,17 +310,16 @@ def draw_together(
     alike = defaultdict(list)
     for i, sampler in enumerate(samplers):
         alike[sampler.drawing].append(i)
-    cumulative = [None] * len(samplers)
+    next_ids = [None] * len(samplers)
     for drawing, members in alike.items():
         chosen = np.concatenate([np.arange(rows[i].start, rows[i].stop) for i in members])
         tempered = logits[chosen] if drawing.temperature == 1 else logits[chosen] / drawing.temperature
-        parts = np.split(
-            _cumulative_probabilities(tempered, drawing), np.cumsum([counts[i] for i in members])[:-1]
-        )
-        for i, part in zip(members, parts):
-            cumulative[i] = part
+        uniform = np.concatenate([samplers[i].generator.random((counts[i], 1)) for i in members])
+        drawn = _inverse_cdf(_cumulative_probabilities(tempered, drawing), uniform)
+        for i, ids in zip(members, np.split(drawn, np.cumsum([counts[i] for i in members])[:-1])):
+            next_ids[i] = ids
     return [
-        sampler._drawn_from(cumulative[i], logits[rows[i]], normaliser[rows[i]])
+        sampler._advance(next_ids[i], logits[rows[i]], normaliser[rows[i]])
         for i, sampler in enumerate(samplers)
     ]
 
@@ -393,10 +391,15 @@ def _cumulative_probabilities(logits: np.ndarray, drawing: Drawing) -> np.ndarra
 
 
 def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-    """One id per row by inverse-CDF sampling: a uniform number found in the row's cumulative
-    probabilities (a drawn id is the number of cumulative values at or below it)."""
+    """One id per row of `cumulative` probabilities, with a uniform number of `generator` each."""
+    return _inverse_cdf(cumulative, generator.random((len(cumulative), 1)))
+
+
+def _inverse_cdf(cumulative: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """One id per row by inverse-CDF sampling: the row's `uniform` number `(rows, 1)` found in its
+    cumulative probabilities (a drawn id is the number of cumulative values at or below it)."""
     total = cumulative[:, -1:]
-    wanted = generator.random((len(cumulative), 1)) * total
+    wanted = uniform * total
     drawn = (cumulative <= wanted).sum(axis=1)
     # u * total can round up to total: then the draw is the last id of positive probability, the
     # first whose cumulative probability reaches the total. Below the total, it never passes that id.

@@ -101,6 +101,8 @@ class WindowSteps(Steps):
         return np.concatenate([state[keep], next_ids[keep, None]], axis=1)
 
     def joined(self, states: list[np.ndarray]) -> np.ndarray:
+        if len(states) == 1:
+            return states[0]
         # Only the last window is read, so names of different lengths join by it.
         return np.concatenate([state[:, -self.description.start_tokens :] for state in states])
 
@@ -159,6 +161,8 @@ class ReadingSteps(Steps):
         return self._read(next_ids[keep, None], cache, labels)
 
     def joined(self, states: list[ReadingState]) -> ReadingState:
+        if len(states) == 1:
+            return states[0]
         return ReadingState(
             np.concatenate([state.logits for state in states]),
             {name: np.concatenate([state.cache[name] for state in states]) for name in states[0].cache},
