@@ -122,32 +122,36 @@ def create_app(runs: list[Run]) -> FastAPI:
         return {**limits(), "surprising": SURPRISING}
 
     @app.post("/api/sample")
-    async def sample(asked: SampleRequest, request: Request) -> dict:
+    # The answers are JSON already: returned as responses, they skip FastAPI's encoder, which walks
+    # every value again in Python (16 clients sampling: 173 to 186 requests/s in one ad-hoc run).
+    async def sample(asked: SampleRequest, request: Request) -> JSONResponse:
         run, report = chosen(asked.run), SampleReport()
         groups = [built(cls, asked) for cls in (Sampling, Style, Constraints, Drawing)]
         sampler = run_sampler(run, steps[asked.run], *groups, report=report)  # a mistake is refused here
         names = await answered(request, schedulers[asked.run].sample(sampler, asked.time_limit))
-        return {
-            "names": [name.to_json() for name in names],
-            "asked": report.asked,
-            "candidates": report.candidates,
-            "complete": report.complete,
-            "shortfall": None if report.complete else worded(report.shortfall(), str),
-        }
+        return JSONResponse(
+            {
+                "names": [name.to_json() for name in names],
+                "asked": report.asked,
+                "candidates": report.candidates,
+                "complete": report.complete,
+                "shortfall": None if report.complete else worded(report.shortfall(), str),
+            }
+        )
 
     @app.post("/api/score")
-    async def score(asked: ScoreRequest, request: Request) -> dict:
+    async def score(asked: ScoreRequest, request: Request) -> JSONResponse:
         run = chosen(asked.run)
         work = schedulers[asked.run].call(
             score_run, run, asked.names, built(Style, asked), built(Scoring, asked)
         )
-        return {"names": [name.to_json() for name in await answered(request, work)]}
+        return JSONResponse({"names": [name.to_json() for name in await answered(request, work)]})
 
     @app.post("/api/guess")
-    async def guess(asked: GuessRequest, request: Request) -> dict:
+    async def guess(asked: GuessRequest, request: Request) -> JSONResponse:
         run = chosen(asked.run)
         work = schedulers[asked.run].call(guess_run, run, asked.names, built(Guessing, asked))
-        return {"names": [guess.to_json() for guess in await answered(request, work)]}
+        return JSONResponse({"names": [guess.to_json() for guess in await answered(request, work)]})
 
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="page")
     return app
