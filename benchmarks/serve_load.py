@@ -3,8 +3,8 @@
     python benchmarks/serve_load.py [--requests 2000] [--clients 16] [--runs 3] [--before REV] [RUN]
 
 Each side's server runs in its own process (the bundled model, or RUN), as a user starts it:
-*before* from the source at REV (default: the commit before inference/batching.py was added, which
-computed one request at a time under a lock), *after* from this checkout. Each client is a thread
+*before* from the source at REV (default: the commit before the sampler was cut for batching, whose
+server computed one request at a time under a lock), *after* from this checkout. Each client is a thread
 with its own HTTP connection. The loads, each run `--runs` times per side (sides alternating):
 
 - one client, then `--clients` clients, each request sampling 20 names;
@@ -127,16 +127,16 @@ def summary(result: dict) -> dict:
 
 
 def before_source(revision: str | None, folder: Path) -> tuple[str, Path]:
-    """The package's source at `revision` (default: the commit before batching), unpacked in `folder`."""
-    if revision is None:
-        added = subprocess.run(
-            ["git", "log", "--diff-filter=A", "--format=%H", "--", "src/villanueva/inference/batching.py"],
+    """The package's source at `revision` (default: before batching), unpacked in `folder`."""
+    if revision is None:  # the parent of the commit that cut the sampler for batching
+        cut = subprocess.run(
+            ["git", "log", "-S", "class Sampler:", "--format=%H", "--", "src/villanueva/inference/sample.py"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.split()
-        revision = f"{added[-1]}^"
+        revision = f"{cut[-1]}^"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -190,7 +190,8 @@ def main() -> None:
                     server.terminate()
                     server.wait(timeout=30)
     print(
-        f"\n{args.requests:,} requests a load ({args.requests // 2:,} for one client), medians of {args.runs}"
+        f"\n{args.requests:,} requests a load ({args.requests // 2:,} for one client and for the mix), "
+        f"medians of {args.runs}"
     )
     print("| load | side | requests/s | p50 | p99 | errors |\n|---|---|---:|---:|---:|---:|")
     for (name, side), runs in results.items():
