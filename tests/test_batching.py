@@ -118,7 +118,7 @@ def test_a_cancelled_request_stops_drawing():
         scheduler.close()
 
 
-def test_calls_between_the_steps_answer_or_fail_alone():
+def test_calls_beside_the_steps_answer_or_fail_alone():
     scheduler = Scheduler(run_steps(open_run(None, "cpu")))
 
     def refuse():
