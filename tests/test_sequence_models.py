@@ -15,7 +15,7 @@ from villanueva.data.tensors import IGNORED, whole_names
 from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, sample, sample_names, score_names
 from villanueva.inference.graphs import full_prefix_steps, torch_steps
-from villanueva.inference.sample import _generate
+from villanueva.inference.sample import Sampler
 from villanueva.models import build_model, make_config
 from villanueva.models.base import WholeNameModel, WindowModel
 from villanueva.models.loss import batch_loss
@@ -269,11 +269,19 @@ def test_temperature_sharpens_the_next_character_distribution(name):
     top = int(expected.argmax())
     # The decoding loop itself, one character deep: the first character drawn after the prefix
     # (whole names at this temperature could go on past any length limit, and be dropped).
-    drawing, generator = Drawing(temperature=temperature), np.random.default_rng(3)
-    ids, _ = _generate(torch_steps(model), 2000, context, None, drawing, generator, 0)
-    share = float(np.mean(ids[:, 0] == top))
+    steps = torch_steps(model)
+    sampler = Sampler(
+        steps.max_length,
+        VOCAB,
+        2000,
+        Constraints(starts_with=prefix),
+        Drawing(temperature=temperature),
+        seed=3,
+    )
+    first, _ = sampler.draw(steps.logits(steps.start(*sampler.begin())))
+    share = float(np.mean(first == top))
     p = expected[top].item()
-    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(ids)) + 1e-3, (share, p)
+    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / len(first)) + 1e-3, (share, p)
     assert sample_names(model, VOCAB, 20, seed=4) == sample_names(model, VOCAB, 20, seed=4)
     assert sample_names(model, VOCAB, 20, seed=4) != sample_names(model, VOCAB, 20, seed=5)
 

@@ -12,13 +12,22 @@ from dataclasses import asdict, dataclass
 from villanueva.data import END
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.graphs import run_steps
-from villanueva.inference.sample import BUDGET_PER_NAME, MIN_BUDGET, Drawing, SampleReport, sample
+from villanueva.inference.sample import (
+    BUDGET_PER_NAME,
+    MIN_BUDGET,
+    Drawing,
+    Sampled,
+    Sampler,
+    SampleReport,
+    sample_rounds,
+)
 from villanueva.inference.score import (
+    character_log_likelihoods,
     character_surprisals,
     cleaned_names,
-    log_likelihoods,
     mixture_log_likelihoods,
 )
+from villanueva.inference.steps import Steps
 from villanueva.runs import Run
 from villanueva.schema import check, setting
 
@@ -118,38 +127,73 @@ def sample_run(
     """Batches of up to `sampling.count` names of the run's model meeting `constraints`, in the
     style of `style.label` (a label or group of a conditioned run; None: any, by the prior);
     `losses` adds each name's loss per character (one scoring pass per batch)."""
-    weights = run.label_weights(style.label)
-    known = run.names
     steps = run_steps(run)  # one decoding graph for the sampling and the losses
-    batches = sample(
-        steps,
+    sampler = run_sampler(run, steps, sampling, style, constraints, drawing, report=report)
+    known = run.names
+    batches = sample_rounds(steps, sampler)
+    return (described(run, steps, batch, known=known, losses=losses) for batch in batches)
+
+
+def run_sampler(
+    run: Run,
+    steps: Steps,
+    sampling: Sampling = Sampling(),
+    style: Style = Style(),
+    constraints: Constraints = Constraints(),
+    drawing: Drawing = Drawing(),
+    *,
+    report: SampleReport | None = None,
+) -> Sampler:
+    """The Sampler of `sample_run`'s names, for a caller that runs the model (`steps`, the run's:
+    run_steps) itself, as the server's scheduler does (inference/batching.py); every option is
+    checked here."""
+    return Sampler(
+        steps.max_length,
         run.vocab,
         sampling.count,
         constraints.cleaned(run.vocab, run.keep_accents),
         drawing,
         seed=sampling.seed,
-        label_weights=weights,
-        known=known,
+        label_weights=run.label_weights(style.label),
+        known=run.names if constraints.novel else frozenset(),  # the set costs a request's time
         budget=sampling.budget,
         report=report,
     )
-    return _described(run, steps, batches, known, losses)
 
 
-def _described(run: Run, steps, batches, known: set[str], losses: bool) -> Iterator[list[SampledName]]:
-    for batch in batches:
-        names = [sampled.name for sampled in batch]
-        label_ids = None if run.labels is None else [sampled.label_id for sampled in batch]
-        totals = log_likelihoods(steps, run.vocab, names, label_ids).tolist() if losses else None
-        yield [
-            SampledName(
-                sampled.name,
-                None if totals is None else -totals[i] / (len(sampled.name) + 1),
-                None if sampled.label_id is None else run.labels.names[sampled.label_id],
-                sampled.name in known,
-            )
-            for i, sampled in enumerate(batch)
-        ]
+def described(
+    run: Run, steps: Steps, batch: list[Sampled], *, known: set[str], losses: bool
+) -> list[SampledName]:
+    """A batch of sampled names with their labels' names, whether the run knows them (`known`: its
+    names) and, with `losses`, their losses per character."""
+    totals = _log_likelihoods(run, steps, batch) if losses else None
+    return [
+        SampledName(
+            sampled.name,
+            None if totals is None else -totals[i] / (len(sampled.name) + 1),
+            None if sampled.label_id is None else run.labels.names[sampled.label_id],
+            sampled.name in known,
+        )
+        for i, sampled in enumerate(batch)
+    ]
+
+
+def _log_likelihoods(run: Run, steps: Steps, batch: list[Sampled]) -> list[float]:
+    """ln P(name | label) of each sampled name: what the sampler drew it with, and for a name that
+    was given its start, the start's, scored once for each (start, label) of the batch."""
+    given = sorted(
+        {(sampled.name[: sampled.prefix], sampled.label_id) for sampled in batch if sampled.prefix}
+    )
+    starts = {}
+    if given:
+        label_ids = None if run.labels is None else [label_id for _, label_id in given]
+        scored = character_log_likelihoods(steps, run.vocab, [start for start, _ in given], label_ids)
+        # The start's characters, without the end that scoring it alone adds.
+        starts = {pair: float(values[:-1].sum()) for pair, values in zip(given, scored)}
+    return [
+        sampled.drawn_log_probability + starts.get((sampled.name[: sampled.prefix], sampled.label_id), 0.0)
+        for sampled in batch
+    ]
 
 
 def score_run(

@@ -15,7 +15,7 @@ for the next logits and extends the state, in numpy, whether torch or ONNX Runti
 
 import math
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from villanueva.data import Vocab
 from villanueva.errors import UserError, parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.inference.graphs import as_steps
-from villanueva.inference.steps import NON_FINITE, Steps
+from villanueva.inference.steps import NON_FINITE, Steps, logsumexp
 from villanueva.schema import check, setting
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class Drawing:
 class Sampled:
     name: str
     label_id: int | None  # the label it was drawn with, for a conditioned model
+    # ln P of the characters drawn after the prefix and of the end, given the prefix and the label:
+    # summed from the logits they were drawn from, so that a name's loss needs no second pass
+    drawn_log_probability: float = 0.0
+    prefix: int = 0  # the first characters of `name`, given (starts_with) and not drawn
 
 
 @dataclass
@@ -69,6 +73,7 @@ class SampleReport:
     candidates: int = 0
     tested: Counter = field(default_factory=Counter)
     passed: Counter = field(default_factory=Counter)
+    time_limit: float | None = None  # seconds, when the sample was stopped by one (on the server)
 
     @property
     def complete(self) -> bool:
@@ -81,10 +86,12 @@ class SampleReport:
 
     def shortfall(self) -> str:
         """One line on why fewer names than asked were found."""
-        line = (
-            f"found {self.found:,} of {self.asked:,} names in {self.candidates:,} candidates "
-            f"(the budget; raise it with {parameter('budget')})"
+        limit = (
+            f"the budget; raise it with {parameter('budget')}"
+            if self.time_limit is None
+            else f"the time limit of {self.time_limit:g} s; raise it with {parameter('time_limit')}"
         )
+        line = f"found {self.found:,} of {self.asked:,} names in {self.candidates:,} candidates ({limit})"
         hardest = self.hardest()
         if hardest is not None:
             line += f"; the hardest constraint is {hardest[0]}, met by {hardest[1]:.2%} of the candidates"
@@ -113,45 +120,152 @@ def sample(
     names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
     asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
     steps = as_steps(model)
-    constraints.check_fits(steps.max_length)
-    prefix_ids = vocab.encode(constraints.starts_with)
-    report = report if report is not None else SampleReport()
-    report.asked, report.budget = count, budget or max(MIN_BUDGET, BUDGET_PER_NAME * count)
-    novelty = Novelty(known, constraints.min_distance) if constraints.novel else None
-    generator = np.random.default_rng(seed if seed is not None else secrets.randbits(63))
-    weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
-    # Everything above is checked now, before the caller writes anything; the rounds run as it reads.
-    return _rounds(steps, vocab, constraints, drawing, prefix_ids, weights, novelty, generator, report)
+    sampler = Sampler(
+        steps.max_length,
+        vocab,
+        count,
+        constraints,
+        drawing,
+        seed=seed,
+        label_weights=label_weights,
+        known=known,
+        budget=budget,
+        report=report,
+    )
+    # Everything is checked now, before the caller writes anything; the rounds run as it reads.
+    return sample_rounds(steps, sampler)
 
 
-def _rounds(steps: Steps, vocab, constraints, drawing, prefix_ids, label_weights, novelty, generator, report):
-    longest = (
-        constraints.max_length if steps.max_length is None else min(constraints.max_length, steps.max_length)
-    )
-    length_rule = (
-        f"{parameter('max_length')} {longest}"  # a name longer is dropped as soon as it grows past it
-    )
-    rules = constraints.rules()
-    returned: set[str] = set()  # with novelty, so that every name is returned once
-    while not report.complete and report.candidates < report.budget:
-        size = _round_size(report)
-        label_ids = None if label_weights is None else _draw_labels(label_weights, size, generator)
-        ids, lengths = _generate(
-            steps, size, prefix_ids, label_ids, drawing, generator, longest - len(prefix_ids)
-        )
-        ended = np.flatnonzero(lengths >= 0)
-        report.candidates += size
-        report.tested[length_rule] += size
-        report.passed[length_rule] += len(ended)
-        labels = [None] * len(ended) if label_ids is None else label_ids[ended].tolist()
-        candidates = [
-            Sampled(constraints.starts_with + name, label)
-            for name, label in zip(_decoded(ids[ended], lengths[ended], vocab), labels)
-        ]
-        found = _passing(candidates, rules, novelty, returned, report)[: report.asked - report.found]
-        report.found += len(found)
+def sample_rounds(steps: Steps, sampler: "Sampler") -> Iterator[list[Sampled]]:
+    """A sampler's names, batch by batch, with `steps` run for it alone: each position's rows in one
+    model call."""
+    while not sampler.finished:
+        state = steps.start(*sampler.begin())
+        while True:
+            next_ids, keep = sampler.draw(steps.logits(state))
+            if not sampler.in_round:
+                break
+            state = steps.extend(state, next_ids, keep)
+        found = sampler.end()
         if found:
             yield found
+
+
+class Sampler:
+    """One sample's rounds, cut at the model's calls, so that its caller runs the model: for this
+    sample alone (`sample_rounds`), or the server's scheduler (inference/batching.py) for many requests'
+    rows in one call. The caller starts each round's rows (`begin`: their count, prefix and labels),
+    hands over the logits of the next rows of the current position (`draw`: all of them at once or
+    a slice at a time, in order), extends the state of the rows kept, and collects the names when
+    the round is over (`end`). The generator is this sample's own and its numbers are drawn in one
+    order however the rows are sliced (a round's labels, then each position's rows in order), so a
+    seed gives the same names alone or beside others."""
+
+    def __init__(
+        self,
+        max_length: int | None,
+        vocab: Vocab,
+        count: int,
+        constraints: Constraints = Constraints(),
+        drawing: Drawing = Drawing(),
+        *,
+        seed: int | None = None,
+        label_weights: np.ndarray | None = None,
+        known: frozenset[str] | set[str] = frozenset(),
+        budget: int | None = None,
+        report: SampleReport | None = None,
+    ):
+        constraints.check_fits(max_length)
+        self.vocab, self.constraints, self.drawing = vocab, constraints, drawing
+        self.prefix_ids = vocab.encode(constraints.starts_with)
+        self.report = report if report is not None else SampleReport()
+        self.report.asked, self.report.budget = count, budget or max(MIN_BUDGET, BUDGET_PER_NAME * count)
+        self.novelty = Novelty(known, constraints.min_distance) if constraints.novel else None
+        self.generator = np.random.default_rng(seed if seed is not None else secrets.randbits(63))
+        self.label_weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
+        longest = constraints.max_length if max_length is None else min(constraints.max_length, max_length)
+        self.length_rule = (
+            f"{parameter('max_length')} {longest}"  # a name longer is dropped as soon as it grows past it
+        )
+        self.most = longest - len(self.prefix_ids)  # characters drawn after the prefix, at most
+        self.rules = constraints.rules()
+        self.returned: set[str] = set()  # with novelty, so that every name is returned once
+        self.in_round = False
+
+    @property
+    def finished(self) -> bool:
+        """Enough names found, or the budget spent (no round is begun after either)."""
+        return self.report.complete or self.report.candidates >= self.report.budget
+
+    @property
+    def rows_left(self) -> int:
+        """Rows of the current position whose next character is not drawn yet."""
+        return len(self._growing) - self._drawn if self.in_round else 0
+
+    def begin(self) -> tuple[int, list[int], np.ndarray | None]:
+        """Begin a round: how many rows, their prefix ids and their label ids (Steps.start's arguments)."""
+        size = _round_size(self.report)
+        weights = self.label_weights
+        self._label_ids = None if weights is None else _draw_labels(weights, size, self.generator)
+        self._generated = np.zeros((size, self.most + 1), dtype=np.int64)
+        self._log_probabilities = np.zeros(size)  # of each row's characters drawn so far
+        self._lengths = np.full(size, -1)  # -1 until a row ends; one that never ends within `most` is dropped
+        self._growing = np.arange(size)  # the rows of `_generated` that have not ended
+        self._going_on = np.zeros(size, dtype=bool)  # of the growing rows, those drawn at this position
+        self.position, self._drawn = 0, 0
+        self.in_round = True
+        return size, self.prefix_ids, self._label_ids
+
+    def draw(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The next character of the next `len(logits)` rows of the current position, and which of
+        those rows go on (their state is to be extended with those characters). A finished row,
+        and every row after the last position, goes on no longer."""
+        return draw_together([self], logits, [len(logits)])[0]
+
+    def _advance(self, next_ids: np.ndarray, logits: np.ndarray, normaliser: np.ndarray):
+        """`draw`, given the ids drawn, the rows' logits and ln sum exp(logits)."""
+        rows = self._growing[self._drawn : self._drawn + len(next_ids)]
+        self._generated[rows, self.position] = next_ids
+        # The model's own probability (before temperature, top-k, top-p) of each character drawn.
+        self._log_probabilities[rows] += logits[np.arange(len(logits)), next_ids] - normaliser
+        rows = slice(self._drawn, self._drawn + len(next_ids))
+        self._going_on[rows] = next_ids != 0
+        self._drawn += len(next_ids)
+        last = self.position == self.most
+        if self._drawn == len(self._growing):
+            self._next_position()
+        return next_ids, (next_ids != 0) & (not last)
+
+    def _next_position(self) -> None:
+        going_on = self._going_on[: len(self._growing)]
+        self._lengths[self._growing[~going_on]] = self.position
+        if not going_on.any() or self.position == self.most:
+            self.in_round = False
+            return
+        # Drop the rows that just ended, so that every model call works for live names only: a
+        # batch's longest name is several times its average, and computing finished rows until
+        # then would cost several times the work.
+        self._growing = self._growing[going_on]
+        self.position, self._drawn = self.position + 1, 0
+
+    def end(self) -> list[Sampled]:
+        """The names of the round just over that meet the constraints, as many as are still missing."""
+        report, size = self.report, len(self._lengths)
+        ended = np.flatnonzero(self._lengths >= 0)
+        report.candidates += size
+        report.tested[self.length_rule] += size
+        report.passed[self.length_rule] += len(ended)
+        labels = [None] * len(ended) if self._label_ids is None else self._label_ids[ended].tolist()
+        texts = _decoded(self._generated[ended], self._lengths[ended], self.vocab)
+        prefix = self.constraints.starts_with
+        candidates = [
+            Sampled(prefix + name, label, log_probability, len(prefix))
+            for name, label, log_probability in zip(texts, labels, self._log_probabilities[ended].tolist())
+        ]
+        found = _passing(candidates, self.rules, self.novelty, self.returned, report)
+        found = found[: report.asked - report.found]
+        report.found += len(found)
+        return found
 
 
 def _passing(candidates, rules, novelty, returned: set[str], report: SampleReport) -> list[Sampled]:
@@ -183,6 +297,33 @@ def _round_size(report: SampleReport) -> int:
     return max(1, min(missing, CHUNK, report.budget - report.candidates))
 
 
+def draw_together(
+    samplers: list[Sampler], logits: np.ndarray, counts: list[int]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`Sampler.draw` for several samplers at once, `logits` holding `counts` rows of each in turn:
+    the probabilities of all rows that are drawn alike (the same Drawing) are computed together,
+    each row as it would be alone; each sampler draws its rows' numbers from its own generator."""
+    logits = logits.astype(np.float64)
+    normaliser = logsumexp(logits, axis=1)
+    ends = np.cumsum(counts)
+    rows = [slice(end - count, end) for count, end in zip(counts, ends.tolist())]
+    alike = defaultdict(list)
+    for i, sampler in enumerate(samplers):
+        alike[sampler.drawing].append(i)
+    next_ids = [None] * len(samplers)
+    for drawing, members in alike.items():
+        chosen = np.concatenate([np.arange(rows[i].start, rows[i].stop) for i in members])
+        tempered = logits[chosen] if drawing.temperature == 1 else logits[chosen] / drawing.temperature
+        uniform = np.concatenate([samplers[i].generator.random((counts[i], 1)) for i in members])
+        drawn = _inverse_cdf(_cumulative_probabilities(tempered, drawing), uniform)
+        for i, ids in zip(members, np.split(drawn, np.cumsum([counts[i] for i in members])[:-1])):
+            next_ids[i] = ids
+    return [
+        sampler._advance(next_ids[i], logits[rows[i]], normaliser[rows[i]])
+        for i, sampler in enumerate(samplers)
+    ]
+
+
 def sample_names(
     model: "Steps | NameModel",
     vocab: Vocab,
@@ -208,40 +349,6 @@ def sample_names(
         label_weights=label_weights,
     )
     return [sampled.name for batch in batches for sampled in batch]
-
-
-def _generate(
-    steps: Steps,
-    count: int,
-    prefix_ids: list[int],
-    label_ids: np.ndarray | None,
-    drawing: Drawing,
-    generator: np.random.Generator,
-    most: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ids `(count, most + 1)` of `count` continuations of the prefix, each up to its end token (0)
-    or `most` characters, and the length of each, or -1 for one that has not ended: after `most`
-    characters it never will within the limit, and is dropped from the batch then."""
-    state = steps.start(count, prefix_ids, label_ids)
-    generated = np.zeros((count, most + 1), dtype=np.int64)
-    lengths = np.full(count, -1)
-    growing = np.arange(count)  # the rows of `generated` that have not ended
-    for position in range(most + 1):
-        logits = steps.logits(state).astype(np.float64)
-        if drawing.temperature != 1:
-            logits /= drawing.temperature
-        next_ids = _draw(_cumulative_probabilities(logits, drawing), generator)
-        generated[growing, position] = next_ids
-        # Drop the rows that just ended, so that every model call works for live names only: a
-        # batch's longest name is several times its average, and computing finished rows until
-        # then would cost several times the work.
-        going_on = next_ids != 0
-        lengths[growing[~going_on]] = position
-        if not going_on.any() or position == most:
-            break
-        growing = growing[going_on]
-        state = steps.extend(state, next_ids, going_on)
-    return generated, lengths
 
 
 def _decoded(ids: np.ndarray, lengths: np.ndarray, vocab: Vocab) -> list[str]:
@@ -284,10 +391,15 @@ def _cumulative_probabilities(logits: np.ndarray, drawing: Drawing) -> np.ndarra
 
 
 def _draw(cumulative: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-    """One id per row by inverse-CDF sampling: a uniform number found in the row's cumulative
-    probabilities (a drawn id is the number of cumulative values at or below it)."""
+    """One id per row of `cumulative` probabilities, with a uniform number of `generator` each."""
+    return _inverse_cdf(cumulative, generator.random((len(cumulative), 1)))
+
+
+def _inverse_cdf(cumulative: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """One id per row by inverse-CDF sampling: the row's `uniform` number `(rows, 1)` found in its
+    cumulative probabilities (a drawn id is the number of cumulative values at or below it)."""
     total = cumulative[:, -1:]
-    wanted = generator.random((len(cumulative), 1)) * total
+    wanted = uniform * total
     drawn = (cumulative <= wanted).sum(axis=1)
     # u * total can round up to total: then the draw is the last id of positive probability, the
     # first whose cumulative probability reaches the total. Below the total, it never passes that id.

@@ -71,6 +71,15 @@ class Steps:
         whose ids are `rows`, name after name: float64, `sum(len(row) + 1)` values."""
         raise NotImplementedError
 
+    def joined(self, states: list):
+        """The rows of `states` as one state, in order: several requests' names decoded in one model
+        call (inference/batching.py)."""
+        raise NotImplementedError
+
+    def split(self, state, sizes: list[int]) -> list:
+        """`state` cut into states of `sizes` rows, in order: what `joined` joined."""
+        raise NotImplementedError
+
     def started_ids(self, count: int, prefix_ids: list[int]) -> np.ndarray:
         """Start tokens (id 0), then the prefix: `(count, start_tokens + len(prefix_ids))`."""
         ids = np.zeros((count, self.description.start_tokens + len(prefix_ids)), dtype=np.int64)
@@ -90,6 +99,15 @@ class WindowSteps(Steps):
 
     def extend(self, state: np.ndarray, next_ids: np.ndarray, keep: np.ndarray) -> np.ndarray:
         return np.concatenate([state[keep], next_ids[keep, None]], axis=1)
+
+    def joined(self, states: list[np.ndarray]) -> np.ndarray:
+        if len(states) == 1:
+            return states[0]
+        # Only the last window is read, so names of different lengths join by it.
+        return np.concatenate([state[:, -self.description.start_tokens :] for state in states])
+
+    def split(self, state: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+        return [state[rows] for rows in _slices(sizes)]
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
         # Every character's window and the end token's, name after name, cut from one stream of
@@ -116,7 +134,8 @@ class FullPrefixSteps(WindowSteps):
     def logits(self, state: np.ndarray) -> np.ndarray:
         return self.graph({"names": state})[0]
 
-    log_probabilities = Steps.log_probabilities  # a reference for decoding only
+    # A reference for decoding alone: it neither scores nor joins names (its state is the whole prefix).
+    log_probabilities, joined, split = Steps.log_probabilities, Steps.joined, Steps.split
 
 
 @dataclass
@@ -140,6 +159,25 @@ class ReadingSteps(Steps):
         cache = {name: array[keep] for name, array in state.cache.items()}
         labels = None if state.labels is None else state.labels[keep]
         return self._read(next_ids[keep, None], cache, labels)
+
+    def joined(self, states: list[ReadingState]) -> ReadingState:
+        if len(states) == 1:
+            return states[0]
+        return ReadingState(
+            np.concatenate([state.logits for state in states]),
+            {name: np.concatenate([state.cache[name] for state in states]) for name in states[0].cache},
+            None if states[0].labels is None else np.concatenate([state.labels for state in states]),
+        )
+
+    def split(self, state: ReadingState, sizes: list[int]) -> list[ReadingState]:
+        return [
+            ReadingState(
+                state.logits[rows],
+                {name: array[rows] for name, array in state.cache.items()},
+                None if state.labels is None else state.labels[rows],
+            )
+            for rows in _slices(sizes)
+        ]
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
         # One row per name: the start token and its characters, padded with start tokens (a causal
@@ -165,6 +203,12 @@ class ReadingSteps(Steps):
         if bool(self.label_count) != (labels is not None):
             raise ValueError("label ids are needed by a conditioned model, and only by one")
         return {"ids": ids} | ({} if labels is None else {"labels": np.asarray(labels, np.int64)}) | cache
+
+
+def _slices(sizes: list[int]) -> list[slice]:
+    """The rows of consecutive parts of `sizes` rows each (views, not copies, when sliced)."""
+    ends = np.cumsum(sizes).tolist()
+    return [slice(end - size, end) for size, end in zip(sizes, ends)]
 
 
 def _chosen(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:

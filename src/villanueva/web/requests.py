@@ -2,7 +2,7 @@
 (villanueva.schema): a field per option, with its type, default, range and help. A request outside
 them is refused with a 422 and one line naming the field, before any work is done. The server adds
 its own caps (`CAPS`) so that a request within them is bounded in time and memory: at most 1,000
-names of at most 100 characters, a budget of candidates.
+names of at most 100 characters, a budget of candidates, a time limit for sampling.
 """
 
 from typing import Annotated
@@ -20,6 +20,9 @@ from villanueva.schema import ValueType, options
 MAX_NAMES = 1_000  # names asked for, or sent to score, in one request
 MAX_GUESSED = 100  # names placed in one request (each costs one pass per label)
 DEFAULT_BUDGET = 20_000  # about 2 s of the best GRU on 2 CPU cores, at worst
+# Seconds a sampling request may take, beside the others (inference/batching.py): after them it
+# answers with the names found so far and a shortfall.
+DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT = 5.0, 30.0
 # The server's caps on top of the options' own ranges: field -> (most, default when not given).
 CAPS = {
     "count": (MAX_NAMES, None),
@@ -100,7 +103,24 @@ def _request(name: str, *groups, **extra) -> type[BaseModel]:
     return create_model(name, __base__=Strict, **_fields(*groups), **extra)
 
 
-SampleRequest = _request("SampleRequest", Sampling, Style, Drawing, Constraints, Writing)
+SampleRequest = _request(
+    "SampleRequest",
+    Sampling,
+    Style,
+    Drawing,
+    Constraints,
+    Writing,
+    time_limit=(
+        float,
+        Field(
+            default=DEFAULT_TIME_LIMIT,
+            gt=0,
+            le=MAX_TIME_LIMIT,
+            title="Time limit (s)",
+            description="seconds at most; after them, the names found so far and why there are not more",
+        ),
+    ),
+)
 ScoreRequest = _request(
     "ScoreRequest", Style, Scoring, Writing, names=(list[Text], Field(min_length=1, max_length=MAX_NAMES))
 )
