@@ -384,7 +384,7 @@ def test_sample_with_random_unicode_prefix(trained_run):
 def test_sample_with_prefix_from_the_vocabulary(trained_run):
     rng = random.Random(SEED)
     prefix = "".join(rng.choice(_vocab_chars(trained_run)) for _ in range(4))
-    result = villanueva("sample", str(trained_run), "-n", "5", "--seed", "1", f"--prefix={prefix}")
+    result = villanueva("sample", str(trained_run), "-n", "5", "--seed", "1", f"--prefix={prefix}", "--raw")
     assert_user_protocol(result, expect=0)
     lines = result.stdout.decode("utf-8").splitlines()
     assert len(lines) == 5 and all(line.startswith(prefix) for line in lines)

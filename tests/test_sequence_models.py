@@ -334,12 +334,24 @@ def test_train_eval_sample_score(cli, tiny_names_file, tmp_path, name):
     printed = dict(line.rsplit(" loss ", 1) for line in cli("eval", str(run)).out.splitlines())
     assert float(printed["val"]) == pytest.approx(final["best"]["val"], abs=1e-4)
     sampled = cli(
-        "sample", str(run), "-n", "7", "--seed", "1", "--prefix", "Vi", "--top-k", "3", "--temperature", "0.7"
+        "sample",
+        str(run),
+        "-n",
+        "7",
+        "--seed",
+        "1",
+        "--prefix",
+        "Vi",
+        "--top-k",
+        "3",
+        "--temperature",
+        "0.7",
+        "--raw",
     )
     assert sampled.code == 0 and len(sampled.out.splitlines()) == 7
     assert all(line.startswith("vi") for line in sampled.out.splitlines())
     scored = cli("score", "--run", str(run), "Villalba", "Toro")
-    assert scored.code == 0 and scored.out.splitlines()[0].endswith("  villalba  (in training data)")
+    assert scored.code == 0 and scored.out.splitlines()[0].endswith("  Villalba  (in training data)")
 
 
 def test_regularisation_options_reach_the_run(cli, tiny_names_file, tmp_path):

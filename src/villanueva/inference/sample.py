@@ -304,7 +304,8 @@ def draw_together(
     the probabilities of all rows that are drawn alike (the same Drawing) are computed together,
     each row as it would be alone; each sampler draws its rows' numbers from its own generator."""
     logits = logits.astype(np.float64)
-    normaliser = logsumexp(logits, axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite logits: refused below (NON_FINITE)
+        normaliser = logsumexp(logits, axis=1)
     ends = np.cumsum(counts)
     rows = [slice(end - count, end) for count, end in zip(counts, ends.tolist())]
     alike = defaultdict(list)
