@@ -126,7 +126,7 @@ def sample_run(
 ) -> Iterator[list[SampledName]]:
     """Batches of up to `sampling.count` names of the run's model meeting `constraints`, in the
     style of `style.label` (a label or group of a conditioned run; None: any, by the prior);
-    `losses` adds each name's loss per character (one scoring pass per batch)."""
+    `losses` adds each name's loss per character, from the logits it was drawn from."""
     steps = run_steps(run)  # one decoding graph for the sampling and the losses
     sampler = run_sampler(run, steps, sampling, style, constraints, drawing, report=report)
     known = run.names

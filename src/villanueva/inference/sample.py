@@ -104,34 +104,19 @@ def sample(
     count: int,
     constraints: Constraints = Constraints(),
     drawing: Drawing = Drawing(),
-    *,
-    seed: int | None = None,
-    label_weights: np.ndarray | None = None,
-    known: frozenset[str] | set[str] = frozenset(),
-    budget: int | None = None,
-    report: SampleReport | None = None,
+    **options,
 ) -> Iterator[list[Sampled]]:
     """Yield up to `count` names meeting `constraints` (already cleaned for `vocab`), batch by
     batch as they are found, in bounded memory. Same seed, same names. `model` is the Steps of a
     decoding graph (inference/steps.py) or a torch NameModel, which is run through its own.
 
-    A conditioned model needs `label_weights`, how likely each label is to be drawn for a name
-    (LabelSet.weights: the prior, or the labels of one province or community). `known` are the
-    names novelty is measured against. At most `budget` candidates are drawn (default: 100 per name
-    asked for, at least 100,000); `report` (a SampleReport) is filled in as names are found."""
+    The `options` are the Sampler's keywords: `seed`; `label_weights`, which a conditioned model
+    needs: how likely each label is to be drawn for a name (LabelSet.weights: the prior, or the
+    labels of one province or community); `known`, the names novelty is measured against; `budget`,
+    the candidates drawn at most (default: 100 per name asked for, at least 100,000); `report` (a
+    SampleReport), filled in as names are found."""
     steps = as_steps(model)
-    sampler = Sampler(
-        steps.max_length,
-        vocab,
-        count,
-        constraints,
-        drawing,
-        seed=seed,
-        label_weights=label_weights,
-        known=known,
-        budget=budget,
-        report=report,
-    )
+    sampler = Sampler(steps.max_length, vocab, count, constraints, drawing, **options)
     # Everything is checked now, before the caller writes anything; the rounds run as it reads.
     return sample_rounds(steps, sampler)
 
