@@ -309,6 +309,9 @@ def test_guess_says_when_a_name_is_real_and_gives_its_own_labels(regions_run, cl
     assert [guess["real"] for guess in guesses] == [[region], []]
     by_group = cli("guess", "--run", str(regions_run), real, "--by", "climate", "--top", "1")
     assert by_group.out.rstrip().endswith(f"(a real name of {CLIMATE[region]})")
+    scored = cli("score", "--run", str(regions_run), real, "zuxakezgux")
+    assert scored.out.splitlines()[0].endswith(f"(a real name of {region})")
+    assert "real name" not in scored.out.splitlines()[1]
 
 
 @pytest.mark.parametrize(

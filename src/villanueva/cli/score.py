@@ -40,7 +40,8 @@ def run(args) -> int:
 
 
 def scored_line(scored) -> str:
-    return f"{scored.loss:.4f}  {scored.name}" + ("  (in training data)" if scored.known else "")
+    known = f"  ({scored.real_note or 'in training data'})" if scored.known else ""
+    return f"{scored.loss:.4f}  {scored.name}{known}"
 
 
 def explained(scored) -> str:

@@ -51,8 +51,7 @@ class Guess:
 
     @property
     def real_note(self) -> str:
-        """ "a real name of Bizkaia", for a name the run learned from; else nothing."""
-        return f"a real name of {' and '.join(self.real)}" if self.real else ""
+        return real_name_note(self.real)
 
     def to_json(self) -> dict:
         return {
@@ -65,6 +64,11 @@ class Guess:
         """One record per label, for a table (CSV)."""
         real = "; ".join(self.real)
         return [GuessedLabel(self.name, rank, *pair, real) for rank, pair in enumerate(self.labels, 1)]
+
+
+def real_name_note(labels: tuple[str, ...]) -> str:
+    """ "a real name of Bizkaia", for a name the run learned from (its labels); else nothing."""
+    return f"a real name of {' and '.join(labels)}" if labels else ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from villanueva.data import END
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.graphs import run_steps
+from villanueva.inference.guess import real_name_note
 from villanueva.inference.sample import (
     BUDGET_PER_NAME,
     MIN_BUDGET,
@@ -98,6 +99,11 @@ class ScoredName:
     loss: float  # per character (with the label summed out, for a conditioned run without one)
     known: bool
     surprisals: list[float] | None = None  # in nats, of each character of the name, then of END
+    real: tuple[str, ...] = ()  # a real name's own labels in the run's data (a labelled run)
+
+    @property
+    def real_note(self) -> str:
+        return real_name_note(self.real)
 
     def __str__(self) -> str:
         return self.name
@@ -216,6 +222,7 @@ def score_run(
             -totals[i] / (len(name) + 1),
             name in known,
             None if surprisals is None else surprisals[i],
+            tuple(run.labels_of(name)),
         )
         for i, name in enumerate(cleaned)
     ]
