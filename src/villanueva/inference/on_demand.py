@@ -161,7 +161,7 @@ def run_sampler(
         drawing,
         seed=sampling.seed,
         label_weights=run.label_weights(style.label),
-        known=run.names if constraints.novel else frozenset(),  # the set costs a request's time
+        known=run.names,
         budget=sampling.budget,
         report=report,
     )

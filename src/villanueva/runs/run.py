@@ -187,9 +187,10 @@ class Run:
             return None
         return self.labels.weights(label)
 
-    @property
+    @cached_property
     def names(self) -> set[str]:
-        """Every name of the corpus the run learned from (all three parts of the split)."""
+        """Every name of the corpus the run learned from (all three parts of the split); made once,
+        since every sample and score asks for it."""
         return {*self.split.train, *self.split.val, *self.split.test}
 
     def labels_of(self, name: str) -> list[str]:
