@@ -3,6 +3,7 @@
 import pytest
 
 from villanueva.data import clean_name
+from villanueva.data.clean import clean_prefix
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,14 @@ def test_keep_accents_keeps_accents_and_enye():
     assert clean_name("Rozas de Madrid, Las", keep_accents=True) == "las rozas de madrid"
     assert clean_name("A Coruña", keep_accents=True) == "a coruña"
     assert clean_name("Alcalá de Henares/X", keep_accents=True) == "alcalá de henares"
+
+
+def test_keep_accents_keeps_apostrophes_as_places_write_them():
+    assert clean_name("Alfàs del Pi, l'", keep_accents=True) == "l'alfàs del pi"
+    assert clean_name("L’Hospitalet de Llobregat", keep_accents=True) == "l'hospitalet de llobregat"
+    assert clean_name("Ràfol d'Almúnia, el", keep_accents=True) == "el ràfol d'almúnia"
+    assert clean_name("Ràfol d'Almúnia, el") == "el rafol dalmunia"  # the notebooks' cleaning
+    assert clean_prefix("L’H", keep_accents=True) == "l'h"
 
 
 def test_nothing_left_is_empty():

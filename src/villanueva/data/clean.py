@@ -8,6 +8,10 @@ The default rules are the study notebooks', so that loss numbers compare with th
 4. lowercase;
 5. drop `( ) ' "`.
 
+`keep_accents` keeps names as places are written instead: accents, ñ, ç, l·l and apostrophes
+("l'hospitalet de llobregat"), typographic apostrophes (’) folded into the plain one, so that what a
+model trained on them invents can be used as it comes out (data/spelling.py adds the capitals).
+
 The notebooks transliterated with `unidecode` (GPL). Unicode NFKD followed by dropping combining
 marks gives the identical result on every name of the notebooks' CSV, so the standard library does
 that, and `anyascii` (ISC) only handles characters that do not decompose (ß, ø, ł, æ ...).
@@ -25,13 +29,16 @@ from anyascii import anyascii
 from villanueva.errors import UserError, parameter
 
 DROPPED_CHARS = frozenset("()'\".,")
+WRITTEN_DROPPED_CHARS = DROPPED_CHARS - {"'"}
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u00b4": "'"})  # ’ ʼ ´ as typed for '
 
 
 def clean_name(raw: str, keep_accents: bool = False) -> str:
     """Return the cleaned form of one name; the empty string if nothing is left."""
-    text = _nfc(raw) if keep_accents else to_ascii(raw)
+    text = _nfc(raw).translate(APOSTROPHES) if keep_accents else to_ascii(raw)
     text = written_form(text).lower()
-    kept = "".join(ch for ch in text if ch.isspace() or (ch.isprintable() and ch not in DROPPED_CHARS))
+    dropped = WRITTEN_DROPPED_CHARS if keep_accents else DROPPED_CHARS
+    kept = "".join(ch for ch in text if ch.isspace() or (ch.isprintable() and ch not in dropped))
     text = " ".join(kept.split())
     # NFC last: lowercasing can decompose (İ -> i + combining dot), and dropping a character can
     # bring a letter next to its accent ("a(\u0301" -> "á"); either would break idempotence.
@@ -45,7 +52,7 @@ def clean_prefix(prefix: str, keep_accents: bool = False, name: str = "starts_wi
     Only transliteration and lowercasing: spaces and punctuation stay, since "villa " (with its
     space) is a meaningful prefix and a character the model does not know should be reported.
     """
-    text = _nfc(prefix) if keep_accents else to_ascii(prefix)
+    text = _nfc(prefix).translate(APOSTROPHES) if keep_accents else to_ascii(prefix)
     text = _nfc(text.lower()) if keep_accents else text.lower()
     if prefix and not text:
         raise UserError(f"{parameter(name)} {prefix!r} has no characters a name can have")

@@ -19,7 +19,11 @@ class DataOptions:
         metavar="FILE",
     )
     column: str | None = setting(None, "the CSV column that holds the names", metavar="NAME")
-    keep_accents: bool = setting(False, "keep accents and ñ instead of transliterating to ASCII")
+    keep_accents: bool = setting(
+        False,
+        "keep names as places are written (accents, ñ, ç, apostrophes) instead of the notebooks' "
+        "ASCII without apostrophes",
+    )
     split_seed: int = setting(
         NOTEBOOK_SEED, "seed of the 80/10/10 split (42: the notebooks' split)", metavar="N", ge=0, lt=2**63
     )
