@@ -40,11 +40,24 @@ CASES = [(name, 0) for name in MODELS] + [
 
 def exported(name: str, label_count: int, tmp_path):
     torch.manual_seed(0)
-    model = build_model(name, make_config(name, **SMALL[name]), len(VOCAB), label_count).eval()
+    model = randomised_style(build_model(name, labelled_config(name, label_count), len(VOCAB), label_count))
+    model.eval()
     if not model.learns_by_gradient():  # a count table: give it counts, not the uniform start
         model.fit(*model.examples(NAMES, VOCAB))
     export_model(model, tmp_path / "model.onnx")
     return model, onnx_steps(tmp_path / "model.onnx")
+
+
+def labelled_config(name: str, label_count: int):
+    """A conditioned model with every way of reading its label, its style table made non-zero."""
+    options = dict(label_dropout=0.3, style_table=True) if label_count else {}
+    return make_config(name, **SMALL[name], **options)
+
+
+def randomised_style(model):
+    if getattr(model, "style", None) is not None:
+        torch.nn.init.normal_(model.style.weight)
+    return model
 
 
 def test_every_model_has_a_case():

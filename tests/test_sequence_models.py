@@ -201,8 +201,12 @@ def test_top_1_sampling_is_greedy_decoding_of_the_prefix(name, prefix):
 @pytest.mark.parametrize("label_count", [0, 3])
 def test_incremental_decoding_gives_the_logits_of_reading_the_whole_prefix(name, label_count):
     torch.manual_seed(1)
-    config = make_config(name, **TINY[name])
+    config = make_config(
+        name, **TINY[name], **(dict(label_dropout=0.3, style_table=True) if label_count else {})
+    )
     model = build_model(name, config, len(VOCAB), label_count).double().eval()
+    if label_count:
+        torch.nn.init.normal_(model.style.weight)  # it starts at zero, which would test nothing
     count, prefix = 6, VOCAB.encode("la ")
     labels = torch.randint(label_count, (count,)).tolist() if label_count else None
     ids = model.with_labels(torch.tensor([[0, *prefix]] * count), labels)

@@ -13,6 +13,7 @@ from villanueva.data import END
 from villanueva.inference.constraints import Constraints
 from villanueva.inference.graphs import run_steps
 from villanueva.inference.guess import real_name_note
+from villanueva.inference.guidance import guided
 from villanueva.inference.sample import (
     BUDGET_PER_NAME,
     MIN_BUDGET,
@@ -136,7 +137,9 @@ def sample_run(
     steps = run_steps(run)  # one decoding graph for the sampling and the losses
     sampler = run_sampler(run, steps, sampling, style, constraints, drawing, report=report)
     known = run.names
-    batches = sample_rounds(steps, sampler)
+    # Guided, a name's loss is the guided model's (the logits it was drawn from); a given start's
+    # is the model's own, given the label.
+    batches = sample_rounds(guided(steps, drawing.style_strength), sampler)
     return (described(run, steps, batch, known=known, losses=losses) for batch in batches)
 
 

@@ -26,6 +26,7 @@ from villanueva.data import Vocab
 from villanueva.errors import UserError, parameter
 from villanueva.inference.constraints import MAX_LENGTH, Constraints, Novelty
 from villanueva.inference.graphs import as_steps
+from villanueva.inference.guidance import guided
 from villanueva.inference.steps import NON_FINITE, Steps, logsumexp
 from villanueva.schema import check, setting
 
@@ -46,6 +47,14 @@ class Drawing:
     top_k: int | None = setting(None, "draw only from the k likeliest characters", metavar="K", ge=1)
     top_p: float | None = setting(
         None, "draw only from the likeliest characters that make up P together", metavar="P", gt=0, le=1
+    )
+    style_strength: float = setting(
+        1.0,
+        "how strongly the label shapes the names: 1 as the model learned it, 0 ignores it, above 1 "
+        "exaggerates the region (a conditioned model trained with `label_dropout`)",
+        metavar="S",
+        ge=0,
+        le=10,
     )
 
     def __post_init__(self):
@@ -115,7 +124,7 @@ def sample(
     labels of one province or community); `known`, the names novelty is measured against; `budget`,
     the candidates drawn at most (default: 100 per name asked for, at least 100,000); `report` (a
     SampleReport), filled in as names are found."""
-    steps = as_steps(model)
+    steps = guided(as_steps(model), drawing.style_strength)
     sampler = Sampler(steps.max_length, vocab, count, constraints, drawing, **options)
     # Everything is checked now, before the caller writes anything; the rounds run as it reads.
     return sample_rounds(steps, sampler)

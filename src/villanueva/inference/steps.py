@@ -39,6 +39,7 @@ class GraphDescription:
     start_tokens: int
     max_length: int | None
     cache: dict[str, list[int]] | None = None  # a reading graph's cache: each tensor's shape after the batch
+    unlabelled: bool = False  # whether label id `label_count` means "no label" (label_dropout)
 
     @classmethod
     def from_json(cls, data: dict) -> "GraphDescription":

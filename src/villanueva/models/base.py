@@ -168,14 +168,24 @@ class WholeNameModel(NameModel):
 
     Conditioned, it learns one vector per label (`label_embedding`) that the model adds to its
     input at every position: `cache["label"]`, set when a name starts, so the label weighs on
-    every prediction directly.
+    every prediction directly. With `label_dropout`, a share of the training names is read with one
+    more id, "no label" (`label_count`), so the same model also learns names whatever their label:
+    the plain distribution that classifier-free guidance (inference/guidance.py) pushes away from.
     """
 
     can_condition = True
 
     def __init__(self, config, vocab_size: int, label_count: int = 0):
         super().__init__(config, vocab_size, label_count)
-        self.label_embedding = nn.Embedding(label_count, config.emb_dim) if label_count else None
+        self.unlabelled = bool(label_count and config.label_dropout)  # has the "no label" id
+        rows = label_count + self.unlabelled
+        self.label_embedding = nn.Embedding(rows, config.emb_dim) if label_count else None
+        # A row of next-character scores per (label, character read): zero at first, so a label
+        # starts out saying nothing the network does not.
+        self.style = None
+        if label_count and config.style_table:
+            self.style = nn.Embedding(rows * vocab_size, vocab_size)
+            nn.init.zeros_(self.style.weight)
 
     def examples(self, names: list[str], vocab: Vocab, label_ids: list[int] | None = None) -> Examples:
         self.check_lengths(names)
@@ -193,17 +203,32 @@ class WholeNameModel(NameModel):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Logits `(B, T, vocab)` of names read from their start (after a label column if conditioned)."""
-        return self.read(*self.started(idx))[0]
+        ids, labels = self.started(idx)
+        return self.labelled_read(ids, labels, {})[0]
+
+    def labelled_read(self, ids: torch.Tensor, labels: torch.Tensor | None, cache: Cache):
+        """`read` for names of `labels` (B, 1) (None: unconditioned), with the label's vector in
+        the cache and its style added to the logits."""
+        if labels is None:
+            return self.read(ids, cache)
+        logits, cache = self.read(ids, {**cache, "label": self.label_embedding(labels)})
+        if self.style is not None:
+            logits = logits + self.style(labels * self.vocab_size + ids)
+        return logits, {name: tensor for name, tensor in cache.items() if name != "label"}
 
     def read(self, idx: torch.Tensor, cache: Cache) -> tuple[torch.Tensor, Cache]:
         raise NotImplementedError
 
-    def started(self, idx: torch.Tensor) -> tuple[torch.Tensor, Cache]:
-        """The character ids of `idx` and the cache of names not yet read: empty, or holding the
-        label's vector, shaped (B, 1, emb_dim) to reach every position."""
+    def started(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The character ids of `idx` and their label ids, shaped (B, 1) to reach every position
+        (None for an unconditioned model); some dropped to "no label" while training."""
         if self.label_embedding is None:
-            return idx, {}
-        return idx[:, 1:], {"label": self.label_embedding(idx[:, :1])}
+            return idx, None
+        labels = idx[:, :1]
+        if self.training and self.unlabelled:
+            dropped = torch.rand(labels.shape, device=labels.device) < self.config.label_dropout
+            labels = labels.masked_fill(dropped, self.label_count)
+        return idx[:, 1:], labels
 
     def empty_cache(self, count: int) -> Cache:
         """The cache of `count` names of which nothing is read yet, as tensors (what an exported
@@ -220,7 +245,7 @@ class WholeNameModel(NameModel):
             Reading(self, list(cache)),
             {**inputs, **cache},
             ["logits", *(f"next.{name}" for name in cache)],
-            self.graph_description("reading", cache=shapes),
+            self.graph_description("reading", cache=shapes, unlabelled=self.unlabelled),
         )
 
 
@@ -233,11 +258,8 @@ class Reading(nn.Module):
         self.model, self.cache_names = model, cache_names
 
     def forward(self, ids: torch.Tensor, *rest: torch.Tensor):
-        labels, cached = (rest[0], rest[1:]) if self.model.label_count else (None, rest)
-        cache = dict(zip(self.cache_names, cached))
-        if labels is not None:
-            cache["label"] = self.model.label_embedding(labels[:, None])
-        logits, cache = self.model.read(ids.long(), cache)
+        labels, cached = (rest[0][:, None], rest[1:]) if self.model.label_count else (None, rest)
+        logits, cache = self.model.labelled_read(ids.long(), labels, dict(zip(self.cache_names, cached)))
         return logits, *(cache[name] for name in self.cache_names)
 
 

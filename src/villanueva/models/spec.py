@@ -82,3 +82,21 @@ def dropout_rate(default: float):
         ge=0,
         lt=1,
     )
+
+
+@dataclass
+class WholeNameConfig:
+    """What every whole-name model's config has: how it learns a label, when a run is conditioned."""
+
+    label_dropout: float = setting(
+        0.0,
+        "conditioned runs: probability of training a name without its label (as a 'no label' id), "
+        "so that the model also learns names whatever their label: what `style_strength` needs",
+        ge=0,
+        lt=1,
+    )
+    style_table: bool = setting(
+        False,
+        "conditioned runs: also learn, for each label, a score for every next character after each "
+        "character, added to the network's output (how a region spells: tx, ny, -eta)",
+    )

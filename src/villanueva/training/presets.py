@@ -53,6 +53,14 @@ PRESETS = {
         {"lr": 3.28e-3, "batch_size": 64, "weight_decay": 0.1, "epochs": 19.7},
         "GRU, 2 layers of 201, dropout 0.136, AdamW lr 3.28e-3, weight decay 0.1, 19.7 epochs of 64 names",
     ),
+    # `best`, conditioned as docs/results.md found best: the province as an input vector and a
+    # style table, each left out for 20% of the training names (what style strength needs).
+    "regions": Preset(
+        "gru",
+        {"hidden": 201, "layers": 2, "dropout": 0.136, "label_dropout": 0.2, "style_table": True},
+        {"lr": 3.28e-3, "batch_size": 64, "weight_decay": 0.1, "epochs": 19.7},
+        "best, for a run conditioned on labels: label dropout 0.2 (for --style-strength) and a style table",
+    ),
 }
 
 

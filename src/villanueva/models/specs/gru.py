@@ -1,11 +1,18 @@
 from dataclasses import dataclass
 
-from villanueva.models.spec import WHOLE_NAME_TRAINING_SPACE, ModelSpec, dropout_rate, stack, width
+from villanueva.models.spec import (
+    WHOLE_NAME_TRAINING_SPACE,
+    ModelSpec,
+    WholeNameConfig,
+    dropout_rate,
+    stack,
+    width,
+)
 from villanueva.schema import check
 
 
 @dataclass
-class GRUConfig:
+class GRUConfig(WholeNameConfig):
     emb_dim: int = width(32, "size of each character embedding")
     hidden: int = width(128, "size of the recurrent state, which carries what the GRU has read")
     layers: int = stack(1, "stacked GRU layers")

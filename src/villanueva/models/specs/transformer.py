@@ -6,6 +6,7 @@ from villanueva.models.spec import (
     MAX_WIDTH,
     WHOLE_NAME_TRAINING_SPACE,
     ModelSpec,
+    WholeNameConfig,
     dropout_rate,
     stack,
     width,
@@ -14,7 +15,7 @@ from villanueva.schema import check, setting
 
 
 @dataclass
-class TransformerConfig:
+class TransformerConfig(WholeNameConfig):
     emb_dim: int = width(64, "size of each character embedding, and the width of every block")
     heads: int = setting(4, "attention heads per block (must divide `emb_dim`)", ge=1, le=MAX_WIDTH)
     blocks: int = stack(2, "Transformer blocks (attention + MLP)")
