@@ -1,32 +1,42 @@
 """What conditioning on the province buys, on the embedded municipalities (seed-compatible split):
 
-    python benchmarks/conditioning.py [--preset best] [--steps N] [--out DIR] [--threads 2]
+    python benchmarks/conditioning.py [--preset regions] [--steps N] [--out DIR] [--threads 2]
 
 1. Loss: the same model and recipe trained twice, conditioned on the province and not; the
    conditioned model's loss given the true province, and with the province summed out (marginal).
-   A class-conditional character trigram and its unconditioned twin, for reference.
+   A class-conditional character n-gram and its unconditioned twin, for reference.
 2. Guessing: top-1 (and top-3) accuracy of `guess` on the test names, for the 52 provinces and,
-   summed, the 19 communities; beside the majority class and a class-conditional n-gram classifier
-   (Bayes, same prior; its order and smoothing chosen on the validation names).
-3. Samples: 10 new names for each of a few provinces.
+   summed, the 19 communities, with its expected calibration error; beside the majority class and
+   a class-conditional n-gram classifier (Bayes, same prior; its order and smoothing chosen on the
+   validation names).
+3. Style strength: for each strength, the guided model's loss on the validation names given their
+   province, the share of sampled names that are new, and style fidelity: 200 names sampled for
+   each province, classified by the n-gram classifier (trained on the training names only, no part
+   of the generator); the share classified as their own province, beside the share of the real
+   test names; overall and per community. The share of Basque letter patterns in the names of
+   Bizkaia, Gipuzkoa, Álava and Navarra, sampled and real.
+4. Samples: 10 new names for each of a few provinces, spelled as places are written.
 
 With the defaults the conditioned run is the bundled model's recipe, so it also checks that
 rebuilding the bundled model gives the same weights.
 """
 
 import argparse
+import math
+import re
 import time
 from pathlib import Path
 
+import numpy as np
 import safetensors.torch
 import torch
 
-from ngram import ClassNGram, best_classifier
+from ngram import best_classifier
 from villanueva.bundled import BUILD_COMMAND, BUNDLED_RUN
 from villanueva.data import DataOptions, load_corpus
-from villanueva.data.labels import community_of
+from villanueva.data.spelling import as_written
 from villanueva.experiment import train_run
-from villanueva.inference import Constraints, sample
+from villanueva.inference import Constraints, Drawing, sample
 from villanueva.inference.guess import label_posteriors
 from villanueva.runs import load_run, read_result
 from villanueva.training import resolve
@@ -34,11 +44,15 @@ from villanueva.training import resolve
 from common import machine_line
 
 PROVINCES_SHOWN = ("Girona", "Bizkaia", "A Coruña", "Sevilla", "Madrid")
+BASQUE_PROVINCES = ("Bizkaia", "Gipuzkoa", "Álava", "Navarra")
+BASQUE = re.compile(r"tx|tz|k|eta$|aga$|oa$")  # the issue's count of Basque letter patterns
+STRENGTHS = (0.0, 1.0, 2.0, 3.0)
+PER_PROVINCE = 200
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--preset", default="best", help="the recipe of both runs (default best)")
+    options.add_argument("--preset", default="regions", help="the recipe of both runs (default regions)")
     options.add_argument("--steps", type=int, help="training steps (default: the preset's)")
     options.add_argument(
         "--out", type=Path, default=Path("runs") / f"conditioning-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -54,13 +68,16 @@ def main() -> None:
         settings = resolve(
             preset_name=args.preset, train_options={"steps": args.steps}, conditioned=label is not None
         )
-        trained = train_run(args.out / name, settings, DataOptions(condition=label))
+        trained = train_run(args.out / name, settings, DataOptions(condition=label, keep_accents=True))
         print(f"{name}: trained in {trained.result.seconds:.0f} s ({trained.result.parameters:,} parameters)")
         runs[name] = load_run(args.out / name)
 
+    run = runs["conditioned"]
     losses(runs)
-    guessing(runs["conditioned"])
-    samples(runs["conditioned"])
+    classifiers = ngram_classifiers(run)
+    guessing(run, classifiers)
+    style(run, classifiers["province"])
+    samples(run)
     same_as_bundled(args.out / "conditioned")
 
 
@@ -76,13 +93,14 @@ def losses(runs) -> None:
         print(f"| {title} | {losses_of['val']:.4f} | {losses_of['test']:.4f} |")
     gain = result["unconditioned"].best["val"] - result["conditioned"].best["val"]
     print(f"conditional gain on val: {gain:.4f} nats")
-
     print(ngram_losses(runs["conditioned"].split))
 
 
 def ngram_losses(split) -> str:
     """The class-conditional n-gram's val loss against its unconditioned twin, each with the order
     and smoothing that suit it best on val."""
+    from ngram import ClassNGram
+
     one_class = {part: ["all"] * len(names) for part, names in split.parts().items()}
     scores = {}
     for kind, labels in (("conditioned", split.labels), ("unconditioned", one_class)):
@@ -102,73 +120,198 @@ def ngram_losses(split) -> str:
     )
 
 
-def guessing(run) -> None:
+def ngram_classifiers(run) -> dict:
+    """The n-gram classifiers of the province and of the community, chosen on val."""
+    split, group_of = run.split, community_of(run)
+    communities = {part: [group_of[p] for p in labels] for part, labels in split.labels.items()}
+    return {
+        "province": best_classifier((split.train, split.labels["train"]), (split.val, split.labels["val"])),
+        "community": best_classifier((split.train, communities["train"]), (split.val, communities["val"])),
+    }
+
+
+def community_of(run) -> dict[str, str]:
+    return {member: group for group, members in run.labels.groups.items() for member in members}
+
+
+def guessing(run, classifiers) -> None:
     split, labels = run.split, run.labels
-    test_provinces = split.labels["test"]
+    groups = list(labels.groups)
+    group_of = community_of(run)
+    truth = {
+        "province": np.array(labels.ids(split.labels["test"])),
+        "community": np.array([groups.index(group_of[p]) for p in split.labels["test"]]),
+    }
     posteriors = label_posteriors(run.model, run.vocab, labels, split.test)
-    print("\n## Guessing the test names' region (top-1 accuracy; top-3 in brackets)")
+    member_of = np.zeros((len(labels), len(groups)))
+    for column, members in enumerate(labels.groups.values()):
+        member_of[labels.ids(members), column] = 1
+    guessed = {"province": posteriors, "community": posteriors @ member_of}
+    counted = {
+        "province": ngram_posteriors(classifiers["province"], split.test, labels.names),
+        "community": ngram_posteriors(classifiers["community"], split.test, groups),
+    }
+    train = split.labels["train"]
+    majority = {"province": max(set(train), key=train.count)}
+    majority["community"] = max(set(groups), key=[group_of[p] for p in train].count)
+
+    print("\n## Guessing the test names' region (top-1; top-3 in brackets; expected calibration error)")
     print("| classifier | province (52) | community (19) |\n|---|---:|---:|")
-    test_communities = [community_of(p) for p in test_provinces]
-    majority = {
-        kind: max(set(train), key=train.count)
-        for kind, train in (
-            ("province", split.labels["train"]),
-            ("community", [community_of(p) for p in split.labels["train"]]),
-        )
+    shares = {
+        kind: float(np.mean(truth[kind] == names.index(majority[kind])))
+        for kind, names in (("province", labels.names), ("community", groups))
     }
     print(
         f"| majority class ({majority['province']} / {majority['community']}) | "
-        f"{share(p == majority['province'] for p in test_provinces):.1%} | "
-        f"{share(c == majority['community'] for c in test_communities):.1%} |"
+        f"{shares['province']:.1%} | {shares['community']:.1%} |"
     )
-    ngram_scores = []
-    for train_labels, val_labels, test_labels in (
-        (split.labels["train"], split.labels["val"], test_provinces),
-        (
-            *([community_of(p) for p in part] for part in (split.labels["train"], split.labels["val"])),
-            test_communities,
-        ),
+    for title, posteriors_of in (
+        (f"class-conditional n-gram (order {classifiers['province'].order})", counted),
+        ("villanueva guess (province-conditioned model)", guessed),
     ):
-        classifier = best_classifier((split.train, train_labels), (split.val, val_labels))
-        ngram_scores.append((classifier.accuracy(split.test, test_labels), classifier.order, classifier.beta))
-    print(
-        f"| class-conditional n-gram (province: order {ngram_scores[0][1]}, beta {ngram_scores[0][2]}; "
-        f"community: order {ngram_scores[1][1]}, beta {ngram_scores[1][2]}) | "
-        f"{ngram_scores[0][0]:.1%} | {ngram_scores[1][0]:.1%} |"
+        cells = [cell(posteriors_of[kind], truth[kind]) for kind in ("province", "community")]
+        print(f"| {title} | {cells[0]} | {cells[1]} |")
+
+
+def cell(posteriors: np.ndarray, truth: np.ndarray) -> str:
+    top = f"{top_k(posteriors, truth, 1):.1%} ({top_k(posteriors, truth, 3):.1%})"
+    return f"{top}; ECE {calibration_error(posteriors, truth):.3f}"
+
+
+def ngram_posteriors(classifier, names: list[str], classes: list[str]) -> np.ndarray:
+    joint = np.array(
+        [
+            [classifier.log_prior[c] + likelihoods[c] for c in classes]
+            for likelihoods in map(classifier.log_likelihoods, names)
+        ]
     )
-    groups = list(labels.groups)
-    member_of = torch.zeros(len(labels), len(groups), dtype=posteriors.dtype)
-    for column, members in enumerate(labels.groups.values()):
-        member_of[labels.ids(members), column] = 1
-    by_community = posteriors @ member_of
-    province_truth = torch.tensor(labels.ids(test_provinces))
-    community_truth = torch.tensor([groups.index(c) for c in test_communities])
-    print(
-        f"| villanueva guess (province-conditioned model) | {top_k(posteriors, province_truth, 1):.1%} "
-        f"({top_k(posteriors, province_truth, 3):.1%}) | {top_k(by_community, community_truth, 1):.1%} "
-        f"({top_k(by_community, community_truth, 3):.1%}) |"
+    joint -= joint.max(axis=1, keepdims=True)
+    return np.exp(joint) / np.exp(joint).sum(axis=1, keepdims=True)
+
+
+def top_k(posteriors: np.ndarray, truth: np.ndarray, k: int) -> float:
+    best = np.argsort(-posteriors, axis=1, kind="stable")[:, :k]
+    return float((best == truth[:, None]).any(axis=1).mean())
+
+
+def calibration_error(posteriors: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
+    """How far the top guess's probability is from how often it is right, over ten bins of it."""
+    confidence, right = posteriors.max(axis=1), posteriors.argmax(axis=1) == truth
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    return float(
+        sum(
+            abs(confidence[which == b].mean() - right[which == b].mean()) * np.mean(which == b)
+            for b in range(bins)
+            if np.any(which == b)
+        )
     )
+
+
+def sampled(run, province: str, count: int, strength: float, seed: int = 1) -> list[str]:
+    batches = sample(
+        run.model,
+        run.vocab,
+        count,
+        Constraints(),
+        Drawing(style_strength=strength),
+        seed=seed,
+        label_weights=run.labels.weights(province),
+    )
+    return [name.name for batch in batches for name in batch]
+
+
+def style(run, classifier) -> None:
+    split, provinces = run.split, run.labels.names
+    known = set(load_corpus(keep_accents=True).names)
+    names = {s: {p: sampled(run, p, PER_PROVINCE, s) for p in provinces} for s in STRENGTHS}
+    own = {s: {p: share(classifier.guess(n) == p for n in names[s][p]) for p in provinces} for s in STRENGTHS}
+    real = {p: [n for n, label in zip(split.test, split.labels["test"]) if label == p] for p in provinces}
+    real_own = {p: share(classifier.guess(n) == p for n in real[p]) for p in provinces}
+
+    print(f"\n## Style strength ({PER_PROVINCE} names sampled per province, seed 1)")
+    print("| strength | val loss, province given | new names | classified as their own province |")
+    print("|---:|---:|---:|---:|")
+    for s in STRENGTHS:
+        every = [n for p in provinces for n in names[s][p]]
+        print(
+            f"| {s:g} | {guided_loss(run, split.val, split.labels['val'], s):.4f} | "
+            f"{share(n not in known for n in every):.1%} | {np.mean(list(own[s].values())):.1%} |"
+        )
+    print(
+        f"| real test names | | | {share(classifier.guess(n) == p for p in provinces for n in real[p]):.1%} |"
+    )
+
+    print(
+        "\n### Classified as their own province, by community (samples at strength 1 and 2; real test names)"
+    )
+    print("| community | strength 1 | strength 2 | real |\n|---|---:|---:|---:|")
+    for group, members in run.labels.groups.items():
+        cells = [np.mean([own[s][p] for p in members]) for s in (1.0, 2.0)]
+        weights = [len(real[p]) for p in members]
+        real_share = np.average([real_own[p] for p in members], weights=weights) if sum(weights) else math.nan
+        print(f"| {group} | {cells[0]:.1%} | {cells[1]:.1%} | {real_share:.1%} |")
+
+    print("\n### Basque letter patterns (tx, tz, k, -eta, -aga, -oa): share of names with one")
+    print("| province | strength 1 | strength 2 | strength 3 | real names (all) |\n|---|---:|---:|---:|---:|")
+    every_real = {
+        p: [
+            n
+            for n, label in zip(
+                split.train + split.val + split.test,
+                split.labels["train"] + split.labels["val"] + split.labels["test"],
+            )
+            if label == p
+        ]
+        for p in BASQUE_PROVINCES
+    }
+    for p in BASQUE_PROVINCES:
+        cells = [share(bool(BASQUE.search(n)) for n in names[s][p]) for s in (1.0, 2.0, 3.0)]
+        print(
+            f"| {p} | {cells[0]:.0%} | {cells[1]:.0%} | {cells[2]:.0%} | "
+            f"{share(bool(BASQUE.search(n)) for n in every_real[p]):.0%} |"
+        )
+
+
+def guided_loss(run, names: list[str], labels: list[str], strength: float) -> float:
+    """Cross-entropy of `names` under the guided model, each given its label: what the strength
+    does to how well the model fits real names of the region."""
+    model, label_ids = run.model, run.labels.ids(labels)
+    inputs, targets = model.examples(names, run.vocab, label_ids)
+    with torch.no_grad():
+        labelled = model(inputs)
+        plain = model(torch.cat([torch.full_like(inputs[:, :1], len(run.labels)), inputs[:, 1:]], dim=1))
+        logits = plain + strength * (labelled - plain)
+        return float(
+            torch.nn.functional.cross_entropy(
+                logits.transpose(1, 2), targets.long(), ignore_index=-1, reduction="mean"
+            )
+        )
 
 
 def share(hits) -> float:
     hits = list(hits)
-    return sum(hits) / len(hits)
-
-
-def top_k(posteriors: torch.Tensor, truth: torch.Tensor, k: int) -> float:
-    return float((posteriors.topk(k, dim=1).indices == truth[:, None]).any(dim=1).double().mean())
+    return sum(hits) / len(hits) if hits else math.nan
 
 
 def samples(run) -> None:
-    print("\n## New names by province (seed 1; none is in the embedded list)")
-    known = set(load_corpus().names)
-    for province in PROVINCES_SHOWN:
-        weights = run.labels.weights(province)
-        batches = sample(
-            run.model, run.vocab, 10, Constraints(new_only=True), seed=1, label_weights=weights, known=known
+    known = set(load_corpus(keep_accents=True).names)
+    for strength in (1.0, 2.0):
+        print(
+            f"\n## New names by province, style strength {strength:g} (seed 1; none is in the embedded list)"
         )
-        names = [sampled.name for batch in batches for sampled in batch]
-        print(f"- **{province}**: {', '.join(names)}")
+        for province in PROVINCES_SHOWN:
+            batches = sample(
+                run.model,
+                run.vocab,
+                10,
+                Constraints(new_only=True),
+                Drawing(style_strength=strength),
+                seed=1,
+                label_weights=run.labels.weights(province),
+                known=known,
+            )
+            names = [as_written(name.name) for batch in batches for name in batch]
+            print(f"- **{province}**: {', '.join(names)}")
 
 
 def same_as_bundled(path: Path) -> None:

@@ -20,7 +20,14 @@ def test_it_is_a_small_complete_run_conditioned_on_the_province(bundled):
     assert bundled.labels.kind == "province" and len(bundled.labels) == 52
     assert len(bundled.labels.groups) == 19
     size = sum(file.stat().st_size for file in BUNDLED_RUN.iterdir())
-    assert size < 4_000_000
+    assert size < 5_000_000
+
+
+def test_it_writes_names_as_places_are_written_and_knows_names_without_a_label(bundled):
+    """Accents, ñ, ç and apostrophes (L'Hospitalet), and the 'no label' id that style strength needs."""
+    assert bundled.keep_accents and set("áàéèíïóòúüñç'") <= set(bundled.vocab.chars)
+    options = bundled.record.settings.model_config
+    assert options.label_dropout > 0 and options.style_table
 
 
 def test_its_record_holds_the_command_that_built_it(bundled):

@@ -7,6 +7,6 @@ from pathlib import Path
 
 BUNDLED_RUN = Path(__file__).resolve().parent / "municipios-province"
 BUILD_COMMAND = (
-    "villanueva train --preset best --condition province --threads 2 --quiet "
+    "villanueva train --preset regions --condition province --keep-accents --threads 2 --quiet "
     "--out src/villanueva/bundled/municipios-province"
 )
