@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from villanueva.data.spelling import Writing  # noqa: E402
 from villanueva.inference import Constraints, Drawing  # noqa: E402
 from villanueva.inference.guess import Guessing  # noqa: E402
-from villanueva.inference.on_demand import SURPRISING, Sampling, Style  # noqa: E402
+from villanueva.inference.on_demand import SURPRISING, Sampling, Style, sample_run  # noqa: E402
 from villanueva.runs import load_run  # noqa: E402
 from villanueva.schema import options as options_of  # noqa: E402
 from villanueva.web.app import create_app  # noqa: E402
@@ -92,6 +92,25 @@ def test_a_time_limit_answers_with_the_names_found_and_says_why(client):
     assert "contains 'qqq'" in answer["shortfall"]
 
 
+def test_a_style_strength_samples_what_the_library_samples_and_keeps_the_time_limit(client):
+    bundled = load_run(None)
+    for strength in (0, 2):
+        asked = {"count": 8, "label": "Bizkaia", "style_strength": strength, "seed": 4, "raw": True}
+        answer = client.post("/api/sample", json=asked).json()
+        expected = sample_run(
+            bundled,
+            Sampling(count=8, seed=4),
+            Style(label="Bizkaia"),
+            drawing=Drawing(style_strength=strength),
+        )
+        assert [n["name"] for n in answer["names"]] == [n.name for batch in expected for n in batch]
+    assert client.get("/api/runs").json()[0]["style_strength"] is True
+    started = time.monotonic()
+    impossible = {"count": 5, "contains": ["qqq"], "budget": 100_000, "time_limit": 0.3, "style_strength": 2}
+    answer = client.post("/api/sample", json=impossible).json()
+    assert time.monotonic() - started < 5 and "the time limit of 0.3 s" in answer["shortfall"]
+
+
 def test_score_explains_and_guess_places(client):
     scored = client.post("/api/score", json={"names": ["Villanueva de la Serena"], "explain": True}).json()
     name = scored["names"][0]
@@ -123,6 +142,8 @@ BAD_REQUESTS = {
     "guessing with an unconditioned run": ("/api/guess", {"run": 1, "names": ["toro"]}, 400),
     "an unknown grouping": ("/api/guess", {"names": ["toro"], "by": "planet"}, 400),
     "an unknown run": ("/api/sample", {"run": 7}, 404),
+    "a style strength for an unconditioned run": ("/api/sample", {"run": 1, "style_strength": 2}, 400),
+    "a style strength too strong": ("/api/sample", {"style_strength": 11}, 422),
 }
 
 
@@ -404,6 +425,20 @@ def test_the_page_generates_filters_by_label_and_guesses(browser, server):
     page.click("#guess-form button")
     page.wait_for_function("document.querySelector('#chart .row span').textContent === 'Cataluña'")
     assert not outside, outside
+
+
+def test_the_style_strength_field_shows_for_a_model_that_can_and_samples_as_the_api(browser, server, client):
+    page = opened(browser, server)
+    page.evaluate("document.getElementById('advanced').open = true")
+    strength = page.locator("input[name=style_strength]")
+    assert strength.is_visible() and strength.input_value() == "1" and strength.get_attribute("max") == "10"
+    page.select_option("#label", "Bizkaia")
+    shown = generated(page, 6, count=6, seed=9, style_strength=2)
+    asked = {"count": 6, "seed": 9, "label": "Bizkaia", "style_strength": 2}
+    assert shown == [n["name"] for n in client.post("/api/sample", json=asked).json()["names"]]
+    page.select_option("#run", "1")
+    page.wait_for_function("document.getElementById('facts').textContent.includes('mlp')")
+    assert not strength.is_visible()  # the tiny mlp knows no labels
 
 
 # --- the faults of the page's first version, one test each (numbered as in the issue) -----------

@@ -84,6 +84,34 @@ class Scheduler:
         self._hand_over(_Sampling(sampler, future, time.monotonic() + time_limit, time_limit))
         return future
 
+    def sample_alone(self, steps: Steps, sampler: Sampler, time_limit: float) -> Future:
+        """`sample` for a request whose rows the scheduler's steps cannot decode (`steps`: guided
+        by a style strength, two rows a name): decoded by itself on the calls thread, one at a time
+        with the other calls, within the same time limit and stopped by the same cancelling."""
+        future: Future = Future()
+        request = _Sampling(sampler, future, time.monotonic() + time_limit, time_limit)
+        self._calls.submit(self._alone, steps, request)
+        return future
+
+    def _alone(self, steps: Steps, request: _Sampling) -> None:
+        sampler = request.sampler
+        try:
+            while not sampler.finished:
+                state = steps.start(*sampler.begin())
+                while sampler.in_round:
+                    if request.future.done():  # cancelled
+                        return
+                    if time.monotonic() >= request.deadline:
+                        sampler.report.time_limit = request.time_limit
+                        return _resolve(request.future, request.names)
+                    next_ids, keep = sampler.draw(steps.logits(state))
+                    if sampler.in_round:
+                        state = steps.extend(state, next_ids, keep)
+                request.names += self.describe(sampler.end())
+            _resolve(request.future, request.names)
+        except Exception as error:
+            _fail(request.future, error)
+
     def call(self, function: Callable, *args) -> Future:
         """A future of `function(*args)`, called after the calls before it, beside the steps."""
         return self._calls.submit(function, *args)

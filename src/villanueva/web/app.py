@@ -43,6 +43,7 @@ from villanueva.inference import Constraints, Drawing, SampleReport, guess_run
 from villanueva.inference.batching import Scheduler
 from villanueva.inference.graphs import run_steps
 from villanueva.inference.guess import Guessing
+from villanueva.inference.guidance import guided
 from villanueva.inference.on_demand import (
     SURPRISING,
     Sampling,
@@ -138,7 +139,14 @@ def create_app(runs: list[Run]) -> FastAPI:
         run, report = chosen(asked.run), SampleReport()
         groups = [built(cls, asked) for cls in (Sampling, Style, Constraints, Drawing)]
         sampler = run_sampler(run, steps[asked.run], *groups, report=report)  # a mistake is refused here
-        names = await answered(request, schedulers[asked.run].sample(sampler, asked.time_limit))
+        scheduler, drawing = schedulers[asked.run], groups[-1]
+        if drawing.style_strength == 1:
+            work = scheduler.sample(sampler, asked.time_limit)
+        else:  # guided: two rows a name, which the run's scheduler does not decode
+            work = scheduler.sample_alone(
+                guided(steps[asked.run], drawing.style_strength), sampler, asked.time_limit
+            )
+        names = await answered(request, work)
         return JSONResponse(
             {
                 "names": [name.to_json() for name in built(Writing, asked).applied(names)],

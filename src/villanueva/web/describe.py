@@ -36,4 +36,10 @@ def describe(run: Run, index: int) -> dict:
         if labels is None
         else {"kind": labels.kind, "names": labels.names, "counts": labels.counts, "groups": labels.groups},
         "plots": sorted(p.name for p in (run.path / PLOTS).glob("*.png")),
+        # Whether sampling can weigh the label (a model trained with label dropout: guidance.py).
+        "style_strength": labels is not None and _guidable(record),
     }
+
+
+def _guidable(record) -> bool:
+    return getattr(record.settings.model_config, "label_dropout", 0) > 0  # window models have none

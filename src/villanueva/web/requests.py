@@ -44,6 +44,7 @@ LABELS = {
     "seed": "Seed",
     "budget": "Candidates to try",
     "label": "Style of",
+    "style_strength": "Style strength",
     "temperature": "Temperature",
     "top_k": "Top-k",
     "top_p": "Top-p",

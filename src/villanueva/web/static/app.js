@@ -112,6 +112,7 @@ function chooseRun(index) {
   const labels = run.labels;
   document.querySelectorAll(".needs-labels").forEach((node) => { node.hidden = !labels; });
   document.querySelectorAll(".needs-groups").forEach((node) => { node.hidden = !(labels && Object.keys(labels.groups).length); });
+  document.querySelectorAll(".needs-guidance").forEach((node) => { node.hidden = !run.style_strength; });
   const label = $("label");
   label.replaceChildren(element("option", { value: "", textContent: "any (as often as in the data)" }));
   const by = $("by");
