@@ -293,3 +293,17 @@ def test_bad_constraints_are_one_line_errors(cli, tiny_run, tmp_path, case):
 def test_score_needs_names(cli, tiny_run):
     result = cli("score", "--run", str(tiny_run))
     assert result.code == 2 and "--file" in result.err
+
+
+@pytest.mark.parametrize(
+    ("contains", "said"),
+    [
+        ("7", "`contains` '7' is not in this model's vocabulary"),  # the text is the stranger: said once
+        ("a7", "`contains` 'a7' contains '7', not in this model's vocabulary"),
+    ],
+)
+def test_a_character_outside_the_vocabulary_is_named_once(contains, said):
+    vocab = Vocab.from_names(NAMES)
+    with pytest.raises(UserError) as raised:
+        Constraints(contains=(contains,)).cleaned(vocab, keep_accents=False)
+    assert str(raised.value).startswith(said)

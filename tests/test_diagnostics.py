@@ -351,3 +351,15 @@ def test_help_texts(cli):
         result = cli(command, "--help")
         assert result.code == 0 and "usage: villanueva " + command in result.out
     assert "--diagnose" in cli("train", "--help").out
+
+
+@pytest.mark.parametrize("depth", [1, 5])  # one map is the narrowest figure
+def test_the_saturation_maps_title_fits_its_figure(depth):
+    from villanueva.diagnostics.plots import saturation_maps
+
+    model, _, (inputs, targets) = tiny_data("deep-mlp", depth=depth, hidden=16)
+    snapshot = take_snapshot(model, inputs[:64], targets[:64])
+    figure = saturation_maps((snapshot, snapshot))
+    figure.canvas.draw()
+    title, page = figure._suptitle.get_window_extent(), figure.bbox
+    assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1

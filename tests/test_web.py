@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install 'villanueva[web]'")
@@ -514,6 +515,31 @@ def test_3_a_shortfall_is_a_warning_not_small_print(browser, server):
     warning = page.inner_text("#generate-warning")
     assert "found 0 of 20 names in 200 candidates" in warning and "“Candidates to try”" in warning
     assert "--" not in warning and "with budget" not in warning
+
+
+def test_3_the_time_limit_is_the_apis_and_stops_a_hard_request(browser, server):
+    page = opened(browser, server)
+    field = httpx.get(server + "api/options").json()["sample"]["time_limit"]
+    page.evaluate("document.getElementById('advanced').open = true")
+    limit = page.locator("[name=time_limit]")
+    assert page.inner_text("label:has([name=time_limit])").strip() == field["title"]
+    assert (
+        float(limit.input_value()) == field["default"]
+        and float(limit.get_attribute("max")) == field["maximum"]
+    )
+    assert 0 == field["exclusiveMinimum"] < float(limit.get_attribute("min"))  # the API's "more than 0"
+    page.fill("[name=contains]", "qqq")  # no name meets it: about 18 s of work
+    page.fill("[name=budget]", "100000")
+    page.fill("[name=time_limit]", "0.5")
+    page.evaluate(HOLD_REQUESTS)
+    page.click("#generate-button")
+    page.wait_for_function("window.sent.length === 1")
+    assert page.evaluate("window.sent[0].time_limit") == 0.5
+    page.evaluate("window.release()")
+    page.wait_for_selector("#generate-warning:not([hidden])")
+    warning = page.inner_text("#generate-warning")
+    assert "found 0 of 20 names" in warning and "the time limit of 0.5 s" in warning
+    assert f"“{field['title']}”" in warning and "time_limit" not in warning
 
 
 def test_4_a_submit_the_browser_refuses_leaves_no_old_answer(browser, server):

@@ -27,14 +27,16 @@ class Vocab:
     def index(self) -> dict[str, int]:
         return {ch: i for i, ch in enumerate(self.chars)}
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, what: str | None = None) -> list[int]:
+        """The ids of `text`'s characters; one outside the vocabulary is a UserError that names the
+        text as `what` says it (default: the text quoted)."""
         index = self.index
         unknown = sorted({ch for ch in text if ch not in index})
         if unknown:
-            raise UserError(
-                f"{quoted(text)} contains {', '.join(map(repr, unknown))}, not in this model's "
-                f"vocabulary ({''.join(self.chars[1:])!r})"
-            )
+            subject, known = what or quoted(text), f"this model's vocabulary ({''.join(self.chars[1:])!r})"
+            if set(text) == set(unknown):  # "'7' contains '7'" would say the text twice
+                raise UserError(f"{subject} is not in {known}")
+            raise UserError(f"{subject} contains {', '.join(map(repr, unknown))}, not in {known}")
         return [index[ch] for ch in text]
 
     def decode(self, ids) -> str:

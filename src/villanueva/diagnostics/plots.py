@@ -2,6 +2,7 @@
 each function returns a Figure; `png_bytes` renders one, for an atomic write."""
 
 import math
+import textwrap
 from io import BytesIO
 
 from matplotlib.figure import Figure
@@ -150,11 +151,15 @@ def saturation_maps(snapshots: tuple[Snapshot, Snapshot]) -> Figure:
     if len(mapped) > MAX_MAP_LAYERS:
         step = (len(mapped) - 1) / (MAX_MAP_LAYERS - 1)
         mapped = [mapped[round(i * step)] for i in range(MAX_MAP_LAYERS)]
-    figure = Figure(figsize=(3.2 * len(mapped) + 1, 7.5), layout="constrained")
-    figure.suptitle(
+    width = 3.2 * len(mapped) + 1
+    figure = Figure(figsize=(width, 7.5), layout="constrained")
+    # Wrapped to the figure's width (about 9 characters an inch at the title's size): a map or two
+    # make a figure narrower than the title's one line, and constrained layout does not wrap it.
+    title = (
         f"Saturation map: white where the output is in a flat region "
         f"(|t| > {SATURATION_MAP} for tanh); a white column is a dead neuron"
     )
+    figure.suptitle(textwrap.fill(title, int(width * 9)))
     grid = figure.subplots(2, len(mapped), squeeze=False)
     for row, moment, snapshot in zip(grid, MOMENTS, snapshots):
         for axes, index in zip(row, mapped):

@@ -161,9 +161,9 @@ class Scheduler:
                 request.unstarted, request.position = request.size, 0
         requests, states, counts = self._shares(sampling)
         joined = self.steps.joined(states)
-        drawn = draw_together([request.sampler for request in requests], self.steps.logits(joined), counts)
-        next_ids, keep = (np.concatenate(parts) for parts in zip(*drawn))
-        kept = [int(keeps.sum()) for _, keeps in drawn]
+        samplers = [request.sampler for request in requests]
+        next_ids, keep = draw_together(samplers, self.steps.logits(joined), counts)
+        kept = np.add.reduceat(keep.astype(np.int64), np.cumsum([0, *counts[:-1]])).tolist()
         extended = self.steps.split(self.steps.extend(joined, next_ids, keep), kept) if keep.any() else None
         for i, request in enumerate(requests):
             if kept[i]:

@@ -19,7 +19,7 @@ from rapidfuzz.distance import Levenshtein
 
 from villanueva.data import END, Vocab, clean_name, clean_prefix
 from villanueva.data.corpus import MAX_NAME_LENGTH
-from villanueva.errors import UserError, parameter
+from villanueva.errors import UserError, parameter, quoted
 from villanueva.schema import check, setting
 
 MAX_LENGTH = 100  # the longest name sampled unless a lower max_length is asked for
@@ -101,10 +101,7 @@ def _cleaned(name: str, text: str, vocab: Vocab, keep_accents: bool) -> str:
     cleaned = clean_prefix(text, keep_accents, name) if text else ""
     if END in cleaned:
         raise UserError(f"{parameter(name)} must not contain {END!r}: it is the end-of-name token")
-    try:
-        vocab.encode(cleaned)
-    except UserError as error:
-        raise UserError(f"{parameter(name)}: {error}") from None
+    vocab.encode(cleaned, f"{parameter(name)} {quoted(cleaned)}")
     return cleaned
 
 

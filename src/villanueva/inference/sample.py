@@ -214,21 +214,20 @@ class Sampler:
         """The next character of the next `len(logits)` rows of the current position, and which of
         those rows go on (their state is to be extended with those characters). A finished row,
         and every row after the last position, goes on no longer."""
-        return draw_together([self], logits, [len(logits)])[0]
+        return draw_together([self], logits, [len(logits)])
 
-    def _advance(self, next_ids: np.ndarray, logits: np.ndarray, normaliser: np.ndarray):
-        """`draw`, given the ids drawn, the rows' logits and ln sum exp(logits)."""
+    def _advance(self, next_ids: np.ndarray, log_probabilities: np.ndarray) -> bool:
+        """`draw`, given the ids drawn and their log-probabilities: whether this position is not the
+        last (after it, no row goes on)."""
         rows = self._growing[self._drawn : self._drawn + len(next_ids)]
         self._generated[rows, self.position] = next_ids
-        # The model's own probability (before temperature, top-k, top-p) of each character drawn.
-        self._log_probabilities[rows] += logits[np.arange(len(logits)), next_ids] - normaliser
-        rows = slice(self._drawn, self._drawn + len(next_ids))
-        self._going_on[rows] = next_ids != 0
+        self._log_probabilities[rows] += log_probabilities
+        self._going_on[self._drawn : self._drawn + len(next_ids)] = next_ids != 0
         self._drawn += len(next_ids)
         last = self.position == self.most
         if self._drawn == len(self._growing):
             self._next_position()
-        return next_ids, (next_ids != 0) & (not last)
+        return not last
 
     def _next_position(self) -> None:
         going_on = self._going_on[: len(self._growing)]
@@ -293,30 +292,34 @@ def _round_size(report: SampleReport) -> int:
 
 def draw_together(
     samplers: list[Sampler], logits: np.ndarray, counts: list[int]
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """`Sampler.draw` for several samplers at once, `logits` holding `counts` rows of each in turn:
-    the probabilities of all rows that are drawn alike (the same Drawing) are computed together,
-    each row as it would be alone; each sampler draws its rows' numbers from its own generator."""
+    the ids drawn and which rows go on, for all rows in order. The rows are computed together (those
+    drawn alike, with the same Drawing, in one pass), each as it would be alone; each sampler draws
+    its rows' numbers from its own generator. Only the bookkeeping of each sampler's own rows is a
+    loop over the samplers: a step of the server's has a share of every request in flight."""
     logits = logits.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite logits: refused below (NON_FINITE)
         normaliser = logsumexp(logits, axis=1)
-    ends = np.cumsum(counts)
-    rows = [slice(end - count, end) for count, end in zip(counts, ends.tolist())]
     alike = defaultdict(list)
     for i, sampler in enumerate(samplers):
         alike[sampler.drawing].append(i)
-    next_ids = [None] * len(samplers)
+    owner = np.repeat(np.arange(len(samplers)), counts) if len(alike) > 1 else None
+    next_ids = np.empty(len(logits), dtype=np.int64)
     for drawing, members in alike.items():
-        chosen = np.concatenate([np.arange(rows[i].start, rows[i].stop) for i in members])
+        # The members' rows, in order (a sampler's rows are consecutive, and members ascend).
+        chosen = slice(None) if owner is None else np.flatnonzero(np.isin(owner, members))
         tempered = logits[chosen] if drawing.temperature == 1 else logits[chosen] / drawing.temperature
         uniform = np.concatenate([samplers[i].generator.random((counts[i], 1)) for i in members])
-        drawn = _inverse_cdf(_cumulative_probabilities(tempered, drawing), uniform)
-        for i, ids in zip(members, np.split(drawn, np.cumsum([counts[i] for i in members])[:-1])):
-            next_ids[i] = ids
-    return [
-        sampler._advance(next_ids[i], logits[rows[i]], normaliser[rows[i]])
-        for i, sampler in enumerate(samplers)
-    ]
+        next_ids[chosen] = _inverse_cdf(_cumulative_probabilities(tempered, drawing), uniform)
+    # The model's own probability (before temperature, top-k, top-p) of each character drawn.
+    drawn = logits[np.arange(len(logits)), next_ids] - normaliser
+    keep = next_ids != 0
+    ends = np.cumsum(counts).tolist()
+    for sampler, count, end in zip(samplers, counts, ends):
+        if not sampler._advance(next_ids[end - count : end], drawn[end - count : end]):
+            keep[end - count : end] = False
+    return next_ids, keep
 
 
 def sample_names(

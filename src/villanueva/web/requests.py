@@ -61,6 +61,7 @@ LABELS = {
     "top": "Labels shown",
     "names": "Names",
     "raw": "As the model writes them",
+    "time_limit": "Time limit (s)",
 }
 
 
@@ -117,7 +118,7 @@ SampleRequest = _request(
             default=DEFAULT_TIME_LIMIT,
             gt=0,
             le=MAX_TIME_LIMIT,
-            title="Time limit (s)",
+            title=LABELS["time_limit"],
             description="seconds at most; after them, the names found so far and why there are not more",
         ),
     ),
