@@ -178,7 +178,9 @@ class ReadingSteps(Steps):
 
     def _started(self, prefix: tuple[int, ...], rows: np.ndarray, labelled: bool) -> ReadingState:
         """The table of `prefix`'s starting states, with `rows` read; the latest used prefixes are kept."""
-        table, read = self._starts.pop(prefix, (None, np.zeros(max(self.label_count, 1), dtype=bool)))
+        # a row per label id, "no label" included for a model trained with label dropout
+        ids = self.label_count + self.description.unlabelled
+        table, read = self._starts.pop(prefix, (None, np.zeros(max(ids, 1), dtype=bool)))
         if len(self._starts) >= STARTS_KEPT:
             del self._starts[next(iter(self._starts))]  # the least recently used (a dict keeps order)
         missing = np.unique(rows)
