@@ -1,6 +1,7 @@
 """Requests decoded together (inference/batching.py): each gets the names it would alone, a hard one
 neither holds the others nor runs past its time limit, and a cancelled one stops."""
 
+import threading
 import time
 from functools import partial
 
@@ -10,7 +11,16 @@ from villanueva.errors import UserError
 from villanueva.inference import Constraints, Drawing, SampleReport
 from villanueva.inference.batching import Scheduler
 from villanueva.inference.graphs import run_steps
-from villanueva.inference.on_demand import Sampling, Style, described, run_sampler, sample_run, score_run
+from villanueva.inference.guess import guess_run
+from villanueva.inference.on_demand import (
+    Sampling,
+    Scoring,
+    Style,
+    described,
+    run_sampler,
+    sample_run,
+    score_run,
+)
 from villanueva.runs import load_run, open_run
 
 REQUESTS = [  # different settings, so that each request's rows differ from its neighbours'
@@ -118,17 +128,80 @@ def test_a_cancelled_request_stops_drawing():
         scheduler.close()
 
 
-def test_calls_beside_the_steps_answer_or_fail_alone():
-    scheduler = Scheduler(run_steps(open_run(None, "cpu")))
+class HeldSteps:
+    """A run's steps whose reads wait until `release` is set, counting the names of each read."""
 
-    def refuse():
-        raise UserError("no")
+    def __init__(self, steps):
+        self.steps, self.release, self.reads = steps, threading.Event(), []
+        self.log_probabilities = self.held
 
+    def held(self, rows, label_ids=None):
+        self.release.wait(10)
+        self.reads.append(len(rows))
+        return self.steps.log_probabilities(rows, label_ids)
+
+    def __getattr__(self, name):
+        return getattr(self.steps, name)
+
+
+SCORED = [["Bilbao", "Zugarramurdi"], ["Sant Cugat del Vallès"], ["Villanueva de la Serena", "Lekeitio"]]
+
+
+def test_concurrent_scores_and_guesses_are_read_together_and_answer_as_alone():
+    run = open_run(None, "cpu")
+    held = HeldSteps(run_steps(run))
+    scheduler = Scheduler(held)
     try:
-        assert scheduler.call(sum, [1, 2]).result(5) == 3
-        with pytest.raises(UserError, match="no"):
-            scheduler.call(refuse).result(5)
-        assert scheduler.call(len, "abc").result(5) == 3  # the thread goes on
+        calls = [partial(score_run, run, names, Style(label="Bizkaia")) for names in SCORED]
+        calls += [partial(score_run, run, names, Style(), Scoring(explain=True)) for names in SCORED]
+        calls += [partial(guess_run, run, names) for names in SCORED]
+        futures = [scheduler.read(call) for call in calls]
+        time.sleep(0.3)  # every call is waiting for its first pass
+        held.release.set()
+        answers = [future.result(30) for future in futures]
+    finally:
+        scheduler.close()
+    alone = [call() for call in calls]
+    assert [[a.name for a in answer] for answer in answers] == [[a.name for a in answer] for answer in alone]
+    for answer, expected in zip(answers, alone):
+        for got, want in zip(answer, expected):
+            if hasattr(got, "loss"):  # a scored name
+                assert got.loss == pytest.approx(want.loss, rel=1e-6) and got.real == want.real
+            else:  # a guess
+                assert [label for label, _ in got.labels] == [label for label, _ in want.labels]
+                assert [p for _, p in got.labels] == pytest.approx([p for _, p in want.labels], rel=1e-5)
+    # The first read is one call's first pass; the others' first passes wait and are read together.
+    assert len(held.reads) < len(calls) and max(held.reads) > 52 * 2
+
+
+def test_a_long_read_holds_no_one_and_a_cancelled_one_stops():
+    run = open_run(None, "cpu")
+    held = HeldSteps(run_steps(run))
+    held.release.set()
+    scheduler = Scheduler(held)
+    many = [name for name in run.names][:3_000]  # 156,000 (name, province) pairs: many passes
+    try:
+        long = scheduler.read(partial(guess_run, run, many))
+        time.sleep(0.2)
+        short = scheduler.read(partial(guess_run, run, ["Lekeitio"]))
+        assert short.result(10)[0].real == ("Bizkaia",)
+        assert not long.done()  # the short guess was read beside the long one's passes
+        assert long.cancel()
+        time.sleep(0.5)  # the pass being read, at most
+        reads = len(held.reads)
+        time.sleep(0.5)
+        assert len(held.reads) == reads  # no more passes
+    finally:
+        scheduler.close()
+
+
+def test_a_call_that_fails_fails_alone():
+    run = open_run(None, "cpu")
+    scheduler = Scheduler(run_steps(run))
+    try:
+        with pytest.raises(UserError, match="Narnia"):
+            scheduler.read(partial(score_run, run, ["Bilbao"], Style(label="Narnia"))).result(5)
+        assert scheduler.read(partial(score_run, run, ["Bilbao"])).result(5)[0].real == ("Bizkaia",)
     finally:
         scheduler.close()
 

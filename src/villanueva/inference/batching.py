@@ -13,10 +13,14 @@ text-generation servers do), so that concurrent requests share each call's fixed
   starts scored in one pass).
 - A request has a deadline: past it, it returns the names found so far and its report says so.
   A request whose future is cancelled (its client went away) is dropped at the next step.
-- Other work on the same model (scoring, guessing: one pass each) runs on a second thread, one
-  call at a time. Run between the steps on the same thread, a call of 40 ms (scoring 5 names with
-  52 provinces summed out) made every sampling request beside it wait 40 ms a step: 16 clients
-  sending the page's mix waited 880 ms at p99, against 380 ms one request at a time.
+- Scoring and guessing requests are read together too, on a thread of their own: each runs on a
+  thread of a pool (its own Python: cleaning, Bayes' rule, grouping) with steps (`_Reading`) that
+  hand its passes to the reader, which reads the passes of every call waiting in one model call, up
+  to PADDED_CHARACTERS_PER_PASS (a call waits for its pass, so each has one pass in a read: a long
+  list is read a pass at a time beside the others). A read's rows do not change a name's score but
+  for float32 rounding. Run between the steps on the sampling thread, a call of 40 ms (scoring 5
+  names with 52 provinces summed out) made every sampling request beside it wait 40 ms a step: 16
+  clients sending the page's mix waited 880 ms at p99, against 380 ms one request at a time.
 """
 
 import threading
@@ -30,12 +34,17 @@ from itertools import islice
 import numpy as np
 
 from villanueva.inference.sample import Sampled, Sampler, draw_together
+from villanueva.inference.score import PADDED_CHARACTERS_PER_PASS
 from villanueva.inference.steps import Steps
 
 # Rows of one request in one step: an equal part of STEP_ROWS, and at least MIN_SHARE. Alone, a
 # request draws in steps large enough to be efficient; beside 16 requests of 20 names (320 rows), a
 # request of thousands of candidates adds 60 rows to each step, not thousands.
 STEP_ROWS, MIN_SHARE = 1024, 32
+# Scoring, guessing and guided sampling calls at work at once. Their Python runs while the reader and
+# the sampling thread are in the model (which releases the GIL): enough for 16 clients' calls to
+# wait in the same read.
+CALLERS = 16
 
 
 @dataclass(eq=False)
@@ -55,11 +64,44 @@ class _Sampling:
     decoded: list = field(default_factory=list)  # the states after the rows decoded at this position
 
 
+@dataclass(eq=False)
+class _Pass:
+    """Names a scoring or guessing call asks to be read, waiting for the reader."""
+
+    rows: list[list[int]]
+    labels: np.ndarray | None
+    call: Future  # of the request it is for: cancelled (its client went away), the pass is not read
+    answer: Future = field(default_factory=Future)
+
+    @property
+    def width(self) -> int:  # its longest row, with the start token
+        return max(map(len, self.rows)) + 1
+
+
+class _Cancelled(Exception):
+    """Raised in a call whose request was cancelled, at its next pass."""
+
+
+class _Reading(Steps):
+    """The steps a scoring or guessing call reads names with on a scheduler: its passes are read by
+    the scheduler's reader, with those of the other calls waiting."""
+
+    def __init__(self, scheduler: "Scheduler", call: Future):
+        super().__init__(scheduler.steps.graph, scheduler.steps.description)
+        self._scheduler, self._call = scheduler, call
+
+    def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
+        asked = _Pass(rows, label_ids, self._call)
+        self._scheduler._hand_pass(asked)
+        return asked.answer.result()
+
+
 class Scheduler:
-    """A thread that runs `steps` for every sampling request handed to it, and one for the other
-    calls on the same model (`call`), one at a time; their results come back as futures.
-    `describe` turns sampled names into what a sampling request answers (the same names, by
-    default): it is called once a step for the names of every round that ended."""
+    """A thread that runs `steps` for every sampling request handed to it, one that reads the names
+    of every scoring and guessing call at work together (`read`), and a pool of threads for those
+    calls; their results come back as futures. `describe` turns sampled names into what a sampling
+    request answers (the same names, by default): it is called once a step for the names of every
+    round that ended."""
 
     def __init__(
         self,
@@ -75,7 +117,11 @@ class Scheduler:
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="villanueva-scheduler", daemon=True)
         self._thread.start()
-        self._calls = ThreadPoolExecutor(1, thread_name_prefix="villanueva-calls")
+        self._passes: deque[_Pass] = deque()
+        self._passes_waiting = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="villanueva-reader", daemon=True)
+        self._reader.start()
+        self._calls = ThreadPoolExecutor(CALLERS, thread_name_prefix="villanueva-calls")
 
     def sample(self, sampler: Sampler, time_limit: float) -> Future:
         """A future of the names `sampler` finds (described); after `time_limit` seconds, of those
@@ -86,8 +132,8 @@ class Scheduler:
 
     def sample_alone(self, steps: Steps, sampler: Sampler, time_limit: float) -> Future:
         """`sample` for a request whose rows the scheduler's steps cannot decode (`steps`: guided
-        by a style strength, two rows a name): decoded by itself on the calls thread, one at a time
-        with the other calls, within the same time limit and stopped by the same cancelling."""
+        by a style strength, two rows a name): decoded by itself on a calls thread, within the same
+        time limit and stopped by the same cancelling."""
         future: Future = Future()
         request = _Sampling(sampler, future, time.monotonic() + time_limit, time_limit)
         self._calls.submit(self._alone, steps, request)
@@ -112,9 +158,22 @@ class Scheduler:
         except Exception as error:
             _fail(request.future, error)
 
-    def call(self, function: Callable, *args) -> Future:
-        """A future of `function(*args)`, called after the calls before it, beside the steps."""
-        return self._calls.submit(function, *args)
+    def read(self, function: Callable) -> Future:
+        """A future of `function(steps=...)` (score_run or guess_run with a request's settings),
+        called on a thread of its own with steps whose passes are read with the other calls'.
+        Cancelling the future stops the work at its next pass."""
+        call: Future = Future()
+        self._calls.submit(self._called, function, call)
+        return call
+
+    def _called(self, function: Callable, call: Future) -> None:
+        try:
+            if not call.done():
+                _resolve(call, function(steps=_Reading(self, call)))
+        except _Cancelled:
+            pass
+        except Exception as error:
+            _fail(call, error)
 
     def close(self) -> None:
         """Stop the threads once the work they were given is done."""
@@ -122,7 +181,42 @@ class Scheduler:
             self._closed = True
             self._wake.notify()
         self._thread.join()
-        self._calls.shutdown()
+        self._calls.shutdown()  # the calls' passes are read first: the reader stops after them
+        with self._passes_waiting:
+            self._passes_waiting.notify()
+        self._reader.join()
+
+    def _hand_pass(self, asked: _Pass) -> None:
+        with self._passes_waiting:
+            self._passes.append(asked)
+            self._passes_waiting.notify()
+
+    def _read(self) -> None:
+        while True:
+            with self._passes_waiting:
+                while not (self._passes or self._closed):
+                    self._passes_waiting.wait()
+                if not self._passes:
+                    return
+                taken = self._taken()
+            for asked in taken:
+                if asked.call.done():
+                    asked.answer.set_exception(_Cancelled())
+            taken = [asked for asked in taken if not asked.call.done()]
+            if taken:
+                _read_together(self.steps, taken)
+
+    def _taken(self) -> list[_Pass]:
+        """The passes waiting, first come first, that fit in one pass's padded characters."""
+        taken = [self._passes.popleft()]
+        rows, width = len(taken[0].rows), taken[0].width
+        while self._passes and (
+            (rows + len(self._passes[0].rows)) * max(width, self._passes[0].width)
+            <= PADDED_CHARACTERS_PER_PASS
+        ):
+            taken.append(self._passes.popleft())
+            rows, width = rows + len(taken[-1].rows), max(width, taken[-1].width)
+        return taken
 
     def _hand_over(self, work: _Sampling) -> None:
         with self._wake:
@@ -212,6 +306,21 @@ class Scheduler:
             request.names += islice(described, len(names))
             if request.sampler.finished:
                 _resolve(request.future, request.names)
+
+
+def _read_together(steps: Steps, passes: list[_Pass]) -> None:
+    """Each pass's log-probabilities, from one model call for all of them (labelled or not, as a
+    run's calls all are)."""
+    labels = None if passes[0].labels is None else np.concatenate([asked.labels for asked in passes])
+    try:
+        read = steps.log_probabilities([row for asked in passes for row in asked.rows], labels)
+    except Exception as error:
+        for asked in passes:
+            asked.answer.set_exception(error)
+        return
+    sizes = [sum(len(row) + 1 for row in asked.rows) for asked in passes]
+    for asked, part in zip(passes, np.split(read, np.cumsum(sizes)[:-1])):
+        asked.answer.set_result(part)
 
 
 def _started(request: _Sampling, count: int) -> np.ndarray | None:

@@ -119,11 +119,14 @@ def guess_labels(
     ]
 
 
-def guess_run(run: Run, names: list[str], guessing: Guessing = Guessing()) -> list[Guess]:
-    """`guess_labels` with a run's model (its export, where it has one), vocabulary and labels; a
-    name the run learned from also gets its own labels (or their groups, guessing `by` a group)."""
+def guess_run(
+    run: Run, names: list[str], guessing: Guessing = Guessing(), *, steps: Steps | None = None
+) -> list[Guess]:
+    """`guess_labels` with a run's model (its export, where it has one, or `steps`), vocabulary and
+    labels; a name the run learned from also gets its own labels (or their groups, guessing `by` a
+    group)."""
     guesses = guess_labels(
-        run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents
+        steps or run_steps(run), run.vocab, run.labels, names, guessing, keep_accents=run.keep_accents
     )
     return [replace(guess, real=_real_labels(run, guess.name, guessing.by)) for guess in guesses]
 

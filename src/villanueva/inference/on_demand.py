@@ -206,18 +206,25 @@ def _log_likelihoods(run: Run, steps: Steps, batch: list[Sampled]) -> list[float
 
 
 def score_run(
-    run: Run, names: Iterable[str], style: Style = Style(), scoring: Scoring = Scoring()
+    run: Run,
+    names: Iterable[str],
+    style: Style = Style(),
+    scoring: Scoring = Scoring(),
+    *,
+    steps: Steps | None = None,
 ) -> list[ScoredName]:
     """Each name's loss per character under the run's model (for a conditioned run: in the style of
-    `style.label`, or with the label summed out), and, explained, the surprisal of each character."""
+    `style.label`, or with the label summed out), and, explained, the surprisal of each character.
+    `steps` read the names (default: the run's; a server's reads those of other requests beside)."""
     weights = run.label_weights(style.label)
     cleaned = cleaned_names(list(names), run.vocab, run.keep_accents)
     known = run.names
+    steps = steps or run_steps(run)
     if scoring.explain:
-        surprisals = character_surprisals(run_steps(run), run.vocab, cleaned, weights)
+        surprisals = character_surprisals(steps, run.vocab, cleaned, weights)
         totals = [-sum(values) for values in surprisals]
     else:
-        totals = mixture_log_likelihoods(run_steps(run), run.vocab, cleaned, weights).tolist()
+        totals = mixture_log_likelihoods(steps, run.vocab, cleaned, weights).tolist()
         surprisals = None
     return [
         ScoredName(

@@ -18,8 +18,9 @@ at start, in eval mode; a request changes nothing they hold.
 Each run's model is run by one thread, its scheduler (inference/batching.py): the routes hand it
 their work and await the answer, so the event loop keeps taking requests. Concurrent sampling
 requests are decoded together, one model call per step for all of them, each keeping its own seed
-(its names are those it would get alone) and stopped at its time limit; scoring and guessing run on a
-second thread, one at a time, beside the steps. A request whose client disconnects is cancelled (measured:
+(its names are those it would get alone) and stopped at its time limit; the names of concurrent
+scoring and guessing requests are read together too, in one model call per pass, on a second
+thread beside the steps. A request whose client disconnects is cancelled (measured:
 benchmarks/serve_load.py).
 """
 
@@ -161,8 +162,8 @@ def create_app(runs: list[Run]) -> FastAPI:
     @app.post("/api/score")
     async def score(asked: ScoreRequest, request: Request) -> JSONResponse:
         run = chosen(asked.run)
-        work = schedulers[asked.run].call(
-            score_run, run, asked.names, built(Style, asked), built(Scoring, asked)
+        work = schedulers[asked.run].read(
+            partial(score_run, run, asked.names, built(Style, asked), built(Scoring, asked))
         )
         scored = built(Writing, asked).applied(await answered(request, work))
         return JSONResponse({"names": [name.to_json() for name in scored]})
@@ -170,7 +171,7 @@ def create_app(runs: list[Run]) -> FastAPI:
     @app.post("/api/guess")
     async def guess(asked: GuessRequest, request: Request) -> JSONResponse:
         run = chosen(asked.run)
-        work = schedulers[asked.run].call(guess_run, run, asked.names, built(Guessing, asked))
+        work = schedulers[asked.run].read(partial(guess_run, run, asked.names, built(Guessing, asked)))
         guesses = built(Writing, asked).applied(await answered(request, work))
         return JSONResponse({"names": [guess.to_json() for guess in guesses]})
 
