@@ -21,6 +21,8 @@ from villanueva.inference.on_demand import (
     sample_run,
     score_run,
 )
+from villanueva.inference.score import fits_one_pass
+from villanueva.inference.steps import Steps
 from villanueva.runs import load_run, open_run
 
 REQUESTS = [  # different settings, so that each request's rows differ from its neighbours'
@@ -128,20 +130,18 @@ def test_a_cancelled_request_stops_drawing():
         scheduler.close()
 
 
-class HeldSteps:
-    """A run's steps whose reads wait until `release` is set, counting the names of each read."""
+class HeldSteps(Steps):
+    """A run's steps (for reading names only) whose reads wait until `release` is set, keeping the
+    widths of each read's names (with the start token)."""
 
     def __init__(self, steps):
+        super().__init__(steps.graph, steps.description)
         self.steps, self.release, self.reads = steps, threading.Event(), []
-        self.log_probabilities = self.held
 
-    def held(self, rows, label_ids=None):
+    def log_probabilities(self, rows, label_ids=None):
         self.release.wait(10)
-        self.reads.append(len(rows))
+        self.reads.append([len(row) + 1 for row in rows])
         return self.steps.log_probabilities(rows, label_ids)
-
-    def __getattr__(self, name):
-        return getattr(self.steps, name)
 
 
 SCORED = [["Bilbao", "Zugarramurdi"], ["Sant Cugat del Vallès"], ["Villanueva de la Serena", "Lekeitio"]]
@@ -161,7 +161,9 @@ def test_concurrent_scores_and_guesses_are_read_together_and_answer_as_alone():
         answers = [future.result(30) for future in futures]
     finally:
         scheduler.close()
-    alone = [call() for call in calls]
+    counted = HeldSteps(run_steps(run))
+    counted.release.set()
+    alone = [call(steps=counted) for call in calls]
     assert [[a.name for a in answer] for answer in answers] == [[a.name for a in answer] for answer in alone]
     for answer, expected in zip(answers, alone):
         for got, want in zip(answer, expected):
@@ -170,8 +172,9 @@ def test_concurrent_scores_and_guesses_are_read_together_and_answer_as_alone():
             else:  # a guess
                 assert [label for label, _ in got.labels] == [label for label, _ in want.labels]
                 assert [p for _, p in got.labels] == pytest.approx([p for _, p in want.labels], rel=1e-5)
-    # The first read is one call's first pass; the others' first passes wait and are read together.
-    assert len(held.reads) < len(calls) and max(held.reads) > 52 * 2
+    # The passes of several calls were read together, each read of names of similar lengths.
+    assert len(held.reads) < len(counted.reads) and max(map(len, held.reads)) > 52 * 2
+    assert all(fits_one_pass(len(widths), min(widths), max(widths)) for widths in held.reads)
 
 
 def test_a_long_read_holds_no_one_and_a_cancelled_one_stops():

@@ -15,26 +15,26 @@ text-generation servers do), so that concurrent requests share each call's fixed
   A request whose future is cancelled (its client went away) is dropped at the next step.
 - Scoring and guessing requests are read together too, on a thread of their own: each runs on a
   thread of a pool (its own Python: cleaning, Bayes' rule, grouping) with steps (`_Reading`) that
-  hand its passes to the reader, which reads the passes of every call waiting in one model call, up
-  to PADDED_CHARACTERS_PER_PASS (a call waits for its pass, so each has one pass in a read: a long
-  list is read a pass at a time beside the others). A read's rows do not change a name's score but
-  for float32 rounding. Run between the steps on the sampling thread, a call of 40 ms (scoring 5
-  names with 52 provinces summed out) made every sampling request beside it wait 40 ms a step: 16
-  clients sending the page's mix waited 880 ms at p99, against 380 ms one request at a time.
+  hand its passes to the reader, which reads the first pass waiting (the oldest call's, as ranked
+  by PASSES_IN_TURN) together with the others that fit in one pass with it (names of similar
+  lengths: `fits_one_pass`), in one model call. A read's rows do not change a name's score but for
+  float32 rounding. Run between the steps on the sampling thread, a call of 40 ms (scoring 5 names
+  with 52 provinces summed out) made every sampling request beside it wait 40 ms a step: 16 clients
+  sending the page's mix waited 880 ms at p99, against 380 ms one request at a time.
 """
 
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import count, islice
 
 import numpy as np
 
 from villanueva.inference.sample import Sampled, Sampler, draw_together
-from villanueva.inference.score import PADDED_CHARACTERS_PER_PASS
+from villanueva.inference.score import fits_one_pass
 from villanueva.inference.steps import Steps
 
 # Rows of one request in one step: an equal part of STEP_ROWS, and at least MIN_SHARE. Alone, a
@@ -45,6 +45,11 @@ STEP_ROWS, MIN_SHARE = 1024, 32
 # the sampling thread are in the model (which releases the GIL): enough for 16 clients' calls to
 # wait in the same read.
 CALLERS = 16
+# Passes of a scoring or guessing call read in the order the calls came, before it waits behind the
+# newer calls' first passes. A call's passes come one after another (one per length of name), so
+# reading the oldest call's first keeps a page's score (3 passes) from waiting behind every other
+# call three times; a long list still holds no one for more than this many passes.
+PASSES_IN_TURN = 8
 
 
 @dataclass(eq=False)
@@ -71,11 +76,11 @@ class _Pass:
     rows: list[list[int]]
     labels: np.ndarray | None
     call: Future  # of the request it is for: cancelled (its client went away), the pass is not read
+    rank: tuple[int, int]  # the order passes are read in (PASSES_IN_TURN)
     answer: Future = field(default_factory=Future)
 
-    @property
-    def width(self) -> int:  # its longest row, with the start token
-        return max(map(len, self.rows)) + 1
+    def __post_init__(self):  # its shortest and longest rows, with the start token
+        self.narrowest, self.widest = min(map(len, self.rows)) + 1, max(map(len, self.rows)) + 1
 
 
 class _Cancelled(Exception):
@@ -86,14 +91,27 @@ class _Reading(Steps):
     """The steps a scoring or guessing call reads names with on a scheduler: its passes are read by
     the scheduler's reader, with those of the other calls waiting."""
 
-    def __init__(self, scheduler: "Scheduler", call: Future):
+    def __init__(self, scheduler: "Scheduler", call: Future, number: int):
         super().__init__(scheduler.steps.graph, scheduler.steps.description)
-        self._scheduler, self._call = scheduler, call
+        self._scheduler, self._call, self._number = scheduler, call, number
+        self._handed = 0
 
     def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
-        asked = _Pass(rows, label_ids, self._call)
-        self._scheduler._hand_pass(asked)
-        return asked.answer.result()
+        return next(self.read_passes([(rows, label_ids)]))
+
+    def read_passes(self, passes) -> Iterator[np.ndarray]:
+        """Handed PASSES_IN_TURN at a time: the reader reads them one read after another, rather
+        than each after a round trip through this call's thread and every pass waiting then."""
+        passes = iter(passes)
+        while few := list(islice(passes, PASSES_IN_TURN)):
+            handed = [self._pass(rows, label_ids) for rows, label_ids in few]
+            self._scheduler._hand_passes(handed)
+            for asked in handed:
+                yield asked.answer.result()
+
+    def _pass(self, rows, label_ids) -> _Pass:
+        self._handed += 1
+        return _Pass(rows, label_ids, self._call, ((self._handed - 1) // PASSES_IN_TURN, self._number))
 
 
 class Scheduler:
@@ -117,7 +135,8 @@ class Scheduler:
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="villanueva-scheduler", daemon=True)
         self._thread.start()
-        self._passes: deque[_Pass] = deque()
+        self._passes: list[_Pass] = []
+        self._numbers = count()  # of the calls, in the order they came
         self._passes_waiting = threading.Condition()
         self._reader = threading.Thread(target=self._read, name="villanueva-reader", daemon=True)
         self._reader.start()
@@ -163,13 +182,13 @@ class Scheduler:
         called on a thread of its own with steps whose passes are read with the other calls'.
         Cancelling the future stops the work at its next pass."""
         call: Future = Future()
-        self._calls.submit(self._called, function, call)
+        self._calls.submit(self._called, function, call, next(self._numbers))
         return call
 
-    def _called(self, function: Callable, call: Future) -> None:
+    def _called(self, function: Callable, call: Future, number: int) -> None:
         try:
             if not call.done():
-                _resolve(call, function(steps=_Reading(self, call)))
+                _resolve(call, function(steps=_Reading(self, call, number)))
         except _Cancelled:
             pass
         except Exception as error:
@@ -186,9 +205,9 @@ class Scheduler:
             self._passes_waiting.notify()
         self._reader.join()
 
-    def _hand_pass(self, asked: _Pass) -> None:
+    def _hand_passes(self, passes: list[_Pass]) -> None:
         with self._passes_waiting:
-            self._passes.append(asked)
+            self._passes.extend(passes)
             self._passes_waiting.notify()
 
     def _read(self) -> None:
@@ -207,15 +226,20 @@ class Scheduler:
                 _read_together(self.steps, taken)
 
     def _taken(self) -> list[_Pass]:
-        """The passes waiting, first come first, that fit in one pass's padded characters."""
-        taken = [self._passes.popleft()]
-        rows, width = len(taken[0].rows), taken[0].width
-        while self._passes and (
-            (rows + len(self._passes[0].rows)) * max(width, self._passes[0].width)
-            <= PADDED_CHARACTERS_PER_PASS
-        ):
-            taken.append(self._passes.popleft())
-            rows, width = rows + len(taken[-1].rows), max(width, taken[-1].width)
+        """The first pass waiting (by rank), and those after it that fit in one pass with it
+        (`fits_one_pass`: mixing short names with long ones would pad the short ones, several times
+        their work)."""
+        first, *others = sorted(self._passes, key=lambda asked: asked.rank)
+        taken, left = [first], []
+        rows, narrowest, widest = len(first.rows), first.narrowest, first.widest
+        for asked in others:
+            together = (rows + len(asked.rows), min(narrowest, asked.narrowest), max(widest, asked.widest))
+            if fits_one_pass(*together):
+                taken.append(asked)
+                rows, narrowest, widest = together
+            else:
+                left.append(asked)
+        self._passes = left
         return taken
 
     def _hand_over(self, work: _Sampling) -> None:

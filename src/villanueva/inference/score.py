@@ -63,27 +63,28 @@ def character_log_likelihoods(
 def _scored(model, vocab: Vocab, names: list[str], label_ids):
     """For each group of names scored in one pass: their positions in `names`, their lengths with
     the end token, and the log-probability of each of their characters, name after name."""
-    steps = as_steps(model)
-    for rows in _passes(names):
-        chunk = [names[i] for i in rows]
-        labels = None if label_ids is None else np.array([label_ids[i] for i in rows])
-        scored = steps.log_probabilities([vocab.encode(name) for name in chunk], labels)
+    groups = list(_passes(names))
+    rows = ([vocab.encode(names[i]) for i in group] for group in groups)
+    labels = (None if label_ids is None else np.array([label_ids[i] for i in group]) for group in groups)
+    for group, scored in zip(groups, as_steps(model).read_passes(zip(rows, labels))):
         if not np.isfinite(scored).all():  # a softmax's logarithm is finite unless the logits are not
             raise UserError(NON_FINITE)
-        yield rows, [len(name) + 1 for name in chunk], scored
+        yield group, [len(names[i]) + 1 for i in group], scored
+
+
+def fits_one_pass(rows: int, narrowest: int, widest: int) -> bool:
+    """Whether `rows` names, the shortest `narrowest` characters and the longest `widest` (with the
+    start or end token), are read in one pass: a whole-name model's rows are padded to the longest,
+    so the longest is at most half as long again as the shortest (at most a third of the pass is
+    padding), and the pass holds at most PADDED_CHARACTERS_PER_PASS characters, padding included."""
+    return rows * widest <= PADDED_CHARACTERS_PER_PASS and widest <= 1.5 * narrowest
 
 
 def _passes(names: list[str]):
-    """The positions of `names` in groups to score in one pass each: by length, so that a whole-name
-    model's rows (padded to the longest of the group) are little padding: a group ends before a
-    name half as long again as its shortest (at most a third of it is padding), or when it would
-    hold more than PADDED_CHARACTERS_PER_PASS characters, padding included."""
+    """The positions of `names` in groups to score in one pass each (`fits_one_pass`), by length."""
     group: list[int] = []
     for i in sorted(range(len(names)), key=lambda i: len(names[i])):
-        width = len(names[i]) + 1
-        if group and (
-            (len(group) + 1) * width > PADDED_CHARACTERS_PER_PASS or width > 1.5 * (len(names[group[0]]) + 1)
-        ):
+        if group and not fits_one_pass(len(group) + 1, len(names[group[0]]) + 1, len(names[i]) + 1):
             yield group
             group = []
         group.append(i)

@@ -16,7 +16,7 @@ sampler, and the model step is the only thing that differs between the two.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 
@@ -76,6 +76,14 @@ class Steps:
         """log P(character | the name before it) of every character and end token of the names
         whose ids are `rows`, name after name: float64, `sum(len(row) + 1)` values."""
         raise NotImplementedError
+
+    def read_passes(
+        self, passes: Iterable[tuple[list[list[int]], np.ndarray | None]]
+    ) -> Iterator[np.ndarray]:
+        """`log_probabilities` of each (rows, label ids) of `passes`, in order: one at a time here;
+        a server's steps hand several at once to be read beside other requests' (inference/batching.py)."""
+        for rows, label_ids in passes:
+            yield self.log_probabilities(rows, label_ids)
 
     def joined(self, states: list):
         """The rows of `states` as one state, in order: several requests' names decoded in one model
