@@ -433,13 +433,15 @@ def test_the_style_strength_field_shows_for_a_model_that_can_and_samples_as_the_
     page.evaluate("document.getElementById('advanced').open = true")
     strength = page.locator("input[name=style_strength]")
     assert strength.is_visible() and strength.input_value() == "1" and strength.get_attribute("max") == "10"
+    explained = page.locator(".help .needs-guidance")
+    assert explained.is_visible() and "Style strength" in explained.inner_text()
     page.select_option("#label", "Bizkaia")
     shown = generated(page, 6, count=6, seed=9, style_strength=2)
     asked = {"count": 6, "seed": 9, "label": "Bizkaia", "style_strength": 2}
     assert shown == [n["name"] for n in client.post("/api/sample", json=asked).json()["names"]]
     page.select_option("#run", "1")
     page.wait_for_function("document.getElementById('facts').textContent.includes('mlp')")
-    assert not strength.is_visible()  # the tiny mlp knows no labels
+    assert not strength.is_visible() and not explained.is_visible()  # the tiny mlp knows no labels
 
 
 # --- the faults of the page's first version, one test each (numbered as in the issue) -----------
