@@ -13,28 +13,25 @@ text-generation servers do), so that concurrent requests share each call's fixed
   starts scored in one pass).
 - A request has a deadline: past it, it returns the names found so far and its report says so.
   A request whose future is cancelled (its client went away) is dropped at the next step.
-- Scoring and guessing requests are read together too, on a thread of their own: each runs on a
-  thread of a pool (its own Python: cleaning, Bayes' rule, grouping) with steps (`_Reading`) that
-  hand its passes to the reader, which reads the first pass waiting (the oldest call's, as ranked
-  by PASSES_IN_TURN) together with the others that fit in one pass with it (names of similar
-  lengths: `fits_one_pass`), in one model call. A read's rows do not change a name's score but for
-  float32 rounding. Run between the steps on the sampling thread, a call of 40 ms (scoring 5 names
-  with 52 provinces summed out) made every sampling request beside it wait 40 ms a step: 16 clients
-  sending the page's mix waited 880 ms at p99, against 380 ms one request at a time.
+- Scoring and guessing requests run on a pool of threads, their passes read together by a reader
+  thread of their own (inference/reading.py). Run between the steps on the sampling thread, a call
+  of 40 ms (scoring 5 names with 52 provinces summed out) made every sampling request beside it wait
+  40 ms a step: 16 clients sending the page's mix waited 880 ms at p99, against 380 ms one request
+  at a time.
 """
 
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import count, islice
+from itertools import islice
 
 import numpy as np
 
+from villanueva.inference.reading import Cancelled, Reader
 from villanueva.inference.sample import Sampled, Sampler, draw_together
-from villanueva.inference.score import fits_one_pass
 from villanueva.inference.steps import Steps
 
 # Rows of one request in one step: an equal part of STEP_ROWS, and at least MIN_SHARE. Alone, a
@@ -45,11 +42,6 @@ STEP_ROWS, MIN_SHARE = 1024, 32
 # the sampling thread are in the model (which releases the GIL): enough for 16 clients' calls to
 # wait in the same read.
 CALLERS = 16
-# Passes of a scoring or guessing call read in the order the calls came, before it waits behind the
-# newer calls' first passes. A call's passes come one after another (one per length of name), so
-# reading the oldest call's first keeps a page's score (3 passes) from waiting behind every other
-# call three times; a long list still holds no one for more than this many passes.
-PASSES_IN_TURN = 8
 
 
 @dataclass(eq=False)
@@ -67,51 +59,6 @@ class _Sampling:
     position: int = 0  # the sampler's position that `todo` and `decoded` are of
     todo: object = None  # after the first position: the state of the rows not decoded yet
     decoded: list = field(default_factory=list)  # the states after the rows decoded at this position
-
-
-@dataclass(eq=False)
-class _Pass:
-    """Names a scoring or guessing call asks to be read, waiting for the reader."""
-
-    rows: list[list[int]]
-    labels: np.ndarray | None
-    call: Future  # of the request it is for: cancelled (its client went away), the pass is not read
-    rank: tuple[int, int]  # the order passes are read in (PASSES_IN_TURN)
-    answer: Future = field(default_factory=Future)
-
-    def __post_init__(self):  # its shortest and longest rows, with the start token
-        self.narrowest, self.widest = min(map(len, self.rows)) + 1, max(map(len, self.rows)) + 1
-
-
-class _Cancelled(Exception):
-    """Raised in a call whose request was cancelled, at its next pass."""
-
-
-class _Reading(Steps):
-    """The steps a scoring or guessing call reads names with on a scheduler: its passes are read by
-    the scheduler's reader, with those of the other calls waiting."""
-
-    def __init__(self, scheduler: "Scheduler", call: Future, number: int):
-        super().__init__(scheduler.steps.graph, scheduler.steps.description)
-        self._scheduler, self._call, self._number = scheduler, call, number
-        self._handed = 0
-
-    def log_probabilities(self, rows, label_ids=None) -> np.ndarray:
-        return next(self.read_passes([(rows, label_ids)]))
-
-    def read_passes(self, passes) -> Iterator[np.ndarray]:
-        """Handed PASSES_IN_TURN at a time: the reader reads them one read after another, rather
-        than each after a round trip through this call's thread and every pass waiting then."""
-        passes = iter(passes)
-        while few := list(islice(passes, PASSES_IN_TURN)):
-            handed = [self._pass(rows, label_ids) for rows, label_ids in few]
-            self._scheduler._hand_passes(handed)
-            for asked in handed:
-                yield asked.answer.result()
-
-    def _pass(self, rows, label_ids) -> _Pass:
-        self._handed += 1
-        return _Pass(rows, label_ids, self._call, ((self._handed - 1) // PASSES_IN_TURN, self._number))
 
 
 class Scheduler:
@@ -135,11 +82,7 @@ class Scheduler:
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="villanueva-scheduler", daemon=True)
         self._thread.start()
-        self._passes: list[_Pass] = []
-        self._numbers = count()  # of the calls, in the order they came
-        self._passes_waiting = threading.Condition()
-        self._reader = threading.Thread(target=self._read, name="villanueva-reader", daemon=True)
-        self._reader.start()
+        self._reader = Reader(steps)
         self._calls = ThreadPoolExecutor(CALLERS, thread_name_prefix="villanueva-calls")
 
     def sample(self, sampler: Sampler, time_limit: float) -> Future:
@@ -182,14 +125,14 @@ class Scheduler:
         called on a thread of its own with steps whose passes are read with the other calls'.
         Cancelling the future stops the work at its next pass."""
         call: Future = Future()
-        self._calls.submit(self._called, function, call, next(self._numbers))
+        self._calls.submit(self._called, function, call, self._reader.steps_for(call))
         return call
 
-    def _called(self, function: Callable, call: Future, number: int) -> None:
+    def _called(self, function: Callable, call: Future, steps: Steps) -> None:
         try:
             if not call.done():
-                _resolve(call, function(steps=_Reading(self, call, number)))
-        except _Cancelled:
+                _resolve(call, function(steps=steps))
+        except Cancelled:
             pass
         except Exception as error:
             _fail(call, error)
@@ -201,46 +144,7 @@ class Scheduler:
             self._wake.notify()
         self._thread.join()
         self._calls.shutdown()  # the calls' passes are read first: the reader stops after them
-        with self._passes_waiting:
-            self._passes_waiting.notify()
-        self._reader.join()
-
-    def _hand_passes(self, passes: list[_Pass]) -> None:
-        with self._passes_waiting:
-            self._passes.extend(passes)
-            self._passes_waiting.notify()
-
-    def _read(self) -> None:
-        while True:
-            with self._passes_waiting:
-                while not (self._passes or self._closed):
-                    self._passes_waiting.wait()
-                if not self._passes:
-                    return
-                taken = self._taken()
-            for asked in taken:
-                if asked.call.done():
-                    asked.answer.set_exception(_Cancelled())
-            taken = [asked for asked in taken if not asked.call.done()]
-            if taken:
-                _read_together(self.steps, taken)
-
-    def _taken(self) -> list[_Pass]:
-        """The first pass waiting (by rank), and those after it that fit in one pass with it
-        (`fits_one_pass`: mixing short names with long ones would pad the short ones, several times
-        their work)."""
-        first, *others = sorted(self._passes, key=lambda asked: asked.rank)
-        taken, left = [first], []
-        rows, narrowest, widest = len(first.rows), first.narrowest, first.widest
-        for asked in others:
-            together = (rows + len(asked.rows), min(narrowest, asked.narrowest), max(widest, asked.widest))
-            if fits_one_pass(*together):
-                taken.append(asked)
-                rows, narrowest, widest = together
-            else:
-                left.append(asked)
-        self._passes = left
-        return taken
+        self._reader.close()
 
     def _hand_over(self, work: _Sampling) -> None:
         with self._wake:
@@ -330,21 +234,6 @@ class Scheduler:
             request.names += islice(described, len(names))
             if request.sampler.finished:
                 _resolve(request.future, request.names)
-
-
-def _read_together(steps: Steps, passes: list[_Pass]) -> None:
-    """Each pass's log-probabilities, from one model call for all of them (labelled or not, as a
-    run's calls all are)."""
-    labels = None if passes[0].labels is None else np.concatenate([asked.labels for asked in passes])
-    try:
-        read = steps.log_probabilities([row for asked in passes for row in asked.rows], labels)
-    except Exception as error:
-        for asked in passes:
-            asked.answer.set_exception(error)
-        return
-    sizes = [sum(len(row) + 1 for row in asked.rows) for asked in passes]
-    for asked, part in zip(passes, np.split(read, np.cumsum(sizes)[:-1])):
-        asked.answer.set_result(part)
 
 
 def _started(request: _Sampling, count: int) -> np.ndarray | None:
